@@ -1,0 +1,42 @@
+"""Hypothesis profiles and the ``--implementations`` selector for the suite's own tests.
+
+Profiles (select with ``--hypothesis-profile NAME`` or HYPOTHESIS_PROFILE):
+  dev       quick local iteration, random
+  ci        derandomized, no deadline: the same examples on every run (CI's default)
+  thorough  many examples, for a release or a new implementation
+"""
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("dev", max_examples=15, deadline=None)
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("thorough", max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--implementations",
+        default="",
+        help="comma-separated built-in implementations to test (default: every available one)",
+    )
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def selected_implementations(request) -> set[str]:
+    chosen = request.config.getoption("--implementations")
+    return {name.strip() for name in chosen.split(",") if name.strip()}

@@ -1,0 +1,109 @@
+"""Pure NumPy reference: the readable, stable implementation.
+
+Algorithm (Blanchard, Higham & Higham 2021, sec. 3, the shifted log-sum-exp with
+log1p): per row, a = max(x) at index k, s = sum_{i != k} exp(x_i - a). Then
+logsumexp = a + log1p(s), log_softmax = (x - a) - log1p(s), softmax =
+exp(x - a) / (1 + s). Excluding the maximum from s and using log1p keeps
+log_softmax accurate at the argmax, where log(1 + s) would round s away.
+
+float16 and bfloat16 are computed in float32 and rounded once at the end, as
+the frameworks do; float32 and float64 are computed in their own precision.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from suite.adapter import Adapter
+
+DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
+def _working(x: np.ndarray) -> np.ndarray:
+    return x.astype(np.float32) if x.dtype.itemsize == 2 else x
+
+
+def _shifted_terms(w: np.ndarray, axis: int):
+    """Per row: the shift a, x - a, exp(x - a), log(sum exp(x - a)) and sum exp(x - a).
+
+    a is the row maximum where it is finite and 0 otherwise, so that all -inf,
+    +inf and NaN rows flow through exp/log to the mathematically right answer
+    (-inf, +inf, NaN) instead of meeting inf - inf. Where a is finite the sum is
+    1 + s, with s summed over every entry but one argmax, and its log is log1p(s).
+    """
+    row_max = np.max(w, axis=axis, keepdims=True, initial=-np.inf)
+    finite = np.isfinite(row_max)
+    a = np.where(finite, row_max, 0).astype(w.dtype)
+    shifted = w - a
+    e = np.exp(shifted)
+    others = e.copy()
+    if w.shape[axis] > 0:
+        np.put_along_axis(others, np.expand_dims(np.argmax(w, axis=axis), axis), 0, axis=axis)
+    s = np.sum(others, axis=axis, keepdims=True)
+    total = np.sum(e, axis=axis, keepdims=True)
+    log_total = np.where(finite, np.log1p(s), np.log(total))
+    denominator = np.where(finite, 1 + s, total)
+    return a, shifted, e, log_total, denominator
+
+
+def softmax(x, axis=-1):
+    w = _working(x)
+    with np.errstate(all="ignore"):
+        _, _, e, _, denominator = _shifted_terms(w, axis)
+        return (e / denominator).astype(x.dtype)
+
+
+def log_softmax(x, axis=-1):
+    w = _working(x)
+    with np.errstate(all="ignore"):
+        _, shifted, _, log_total, _ = _shifted_terms(w, axis)
+        return (shifted - log_total).astype(x.dtype)
+
+
+def logsumexp(x, axis=-1):
+    w = _working(x)
+    with np.errstate(all="ignore"):
+        a, _, _, log_total, _ = _shifted_terms(w, axis)
+        return np.squeeze(a + log_total, axis=axis).astype(x.dtype)
+
+
+def cross_entropy(logits, targets):
+    w = _working(logits)
+    with np.errstate(all="ignore"):
+        a, _, _, log_total, _ = _shifted_terms(w, -1)
+        target_logit = np.take_along_axis(w, np.asarray(targets)[:, None], axis=-1)
+        return ((a - target_logit) + log_total)[:, 0].astype(logits.dtype)
+
+
+def temperature_softmax(x, temperature, axis=-1):
+    w = _working(x)
+    with np.errstate(all="ignore"):
+        return softmax(w / w.dtype.type(temperature), axis=axis).astype(x.dtype)
+
+
+def _to_numpy(a):
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"expected numpy.ndarray, got {type(a).__name__}")
+    return a
+
+
+ADAPTER = Adapter(
+    name="numpy-reference",
+    backend="numpy",
+    device="cpu",
+    dtypes=DTYPES,
+    differentiable=False,
+    ops={
+        "softmax": softmax,
+        "log_softmax": log_softmax,
+        "logsumexp": logsumexp,
+        "cross_entropy": cross_entropy,
+        "temperature_softmax": temperature_softmax,
+    },
+    from_numpy=lambda a: np.array(a, copy=True),
+    to_numpy=_to_numpy,
+    is_native=lambda a: isinstance(a, np.ndarray),
+    native_type="numpy.ndarray",
+    description="pure NumPy, shifted log-sum-exp with log1p (this project)",
+    origin="builtin('numpy-reference')",
+    versions=lambda: {"numpy": np.__version__},
+)

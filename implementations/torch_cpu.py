@@ -1,0 +1,96 @@
+"""PyTorch eager on the CPU: torch.softmax, log_softmax, logsumexp, F.cross_entropy.
+
+``torch_adapter(device)`` is shared with the CUDA adapter; only the device and
+the availability check differ.
+"""
+from __future__ import annotations
+
+import importlib.util
+
+import ml_dtypes
+import numpy as np
+
+from suite.adapter import Adapter
+
+DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def softmax(x, axis=-1):
+    return _torch().softmax(x, dim=axis)
+
+
+def log_softmax(x, axis=-1):
+    return _torch().log_softmax(x, dim=axis)
+
+
+def logsumexp(x, axis=-1):
+    return _torch().logsumexp(x, dim=axis)
+
+
+def cross_entropy(logits, targets):
+    return _torch().nn.functional.cross_entropy(logits, targets, reduction="none")
+
+
+def temperature_softmax(x, temperature, axis=-1):
+    return _torch().softmax(x / temperature, dim=axis)
+
+
+OPS = {
+    "softmax": softmax,
+    "log_softmax": log_softmax,
+    "logsumexp": logsumexp,
+    "cross_entropy": cross_entropy,
+    "temperature_softmax": temperature_softmax,
+}
+
+
+def _torch_missing() -> str | None:
+    if importlib.util.find_spec("torch") is None:
+        return "torch is not installed (pip install 'softmax-suite[torch]')"
+    return None
+
+
+def torch_adapter(device: str, name: str, unavailable_reason, ops=OPS) -> Adapter:
+    def from_numpy(a: np.ndarray):
+        torch = _torch()
+        if a.dtype == ml_dtypes.bfloat16:  # torch cannot read ml_dtypes; bfloat16 embeds exactly in float32
+            return torch.from_numpy(a.astype(np.float32)).to(device=device, dtype=torch.bfloat16)
+        return torch.from_numpy(np.array(a, copy=True)).to(device)
+
+    def to_numpy(t) -> np.ndarray:
+        torch = _torch()
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"expected torch.Tensor, got {type(t).__name__}")
+        t = t.detach().cpu()
+        if t.dtype == torch.bfloat16:
+            return t.float().numpy().astype(ml_dtypes.bfloat16)
+        return t.numpy()
+
+    def is_native(t) -> bool:
+        return isinstance(t, _torch().Tensor)
+
+    return Adapter(
+        name=name,
+        backend="torch",
+        device=device,
+        dtypes=DTYPES,
+        differentiable=True,
+        ops=ops,
+        from_numpy=from_numpy,
+        to_numpy=to_numpy,
+        is_native=is_native,
+        native_type="torch.Tensor",
+        unavailable_reason=unavailable_reason,
+        description=f"PyTorch eager on {device}",
+        origin=f"builtin({name!r})",
+        versions=lambda: {"torch": _torch().__version__},
+    )
+
+
+ADAPTER = torch_adapter("cpu", "torch-cpu", _torch_missing)

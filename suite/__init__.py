@@ -1,0 +1,3 @@
+"""softmax-suite: conformance and benchmark suite for the softmax family."""
+
+__version__ = "0.1.0"

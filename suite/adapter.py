@@ -1,0 +1,140 @@
+"""Adapters: how the suite talks to an implementation on some backend.
+
+An adapter bundles the op callables with what the harness needs to drive them:
+conversion between NumPy and the backend's native arrays, the device, the
+dtypes it supports, whether it is differentiable, and whether it can run on
+this machine at all (and if not, why). Built-in adapters live one per file in
+``implementations/``; a third-party target reuses a built-in adapter's backend
+glue with its own callable (see :func:`load_target`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from suite.ops import OPS
+
+BUILTIN_MODULES = (
+    "implementations.numpy_reference",
+    "implementations.scipy_special",
+    "implementations.torch_cpu",
+    "implementations.jax_jit",
+    "implementations.torch_cuda",
+)
+
+# The built-in adapter whose backend glue a third-party target borrows.
+BACKEND_GLUE = {
+    ("numpy", "cpu"): "implementations.numpy_reference",
+    ("torch", "cpu"): "implementations.torch_cpu",
+    ("torch", "cuda"): "implementations.torch_cuda",
+    ("jax", "cpu"): "implementations.jax_jit",
+}
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for; the CLI prints it as one line and exits 2."""
+
+
+@dataclass(frozen=True)
+class Adapter:
+    name: str
+    backend: str  # "numpy", "torch" or "jax": the kind of native array
+    device: str
+    dtypes: tuple[str, ...]
+    differentiable: bool
+    ops: Mapping[str, Callable[..., Any]]
+    from_numpy: Callable[[np.ndarray], Any]
+    to_numpy: Callable[[Any], np.ndarray]
+    is_native: Callable[[Any], bool]
+    native_type: str
+    unavailable_reason: Callable[[], str | None] = lambda: None
+    description: str = ""
+    # A Python expression that rebuilds this adapter, for one-line repros.
+    origin: str = ""
+    versions: Callable[[], dict[str, str]] = field(default=lambda: {})
+
+    @property
+    def available(self) -> bool:
+        return self.unavailable_reason() is None
+
+
+def builtin_adapters() -> list[Adapter]:
+    """Every built-in adapter, available on this machine or not."""
+    return [importlib.import_module(m).ADAPTER for m in BUILTIN_MODULES]
+
+
+def builtin(name: str) -> Adapter:
+    for adapter in builtin_adapters():
+        if adapter.name == name:
+            return adapter
+    known = ", ".join(a.name for a in builtin_adapters())
+    raise UsageError(f"unknown built-in implementation {name!r}; choose one of: {known}")
+
+
+def _resolve_callable(spec: str) -> tuple[Callable[..., Any], str]:
+    """Import ``package.module:attr`` or ``path/to/file.py:attr``."""
+    if ":" not in spec:
+        raise UsageError(
+            f"target {spec!r} has no ':attr'; write it as package.module:function or path/to/file.py:function"
+        )
+    where, _, attr = spec.rpartition(":")
+    if where.endswith(".py") or "/" in where or "\\" in where:
+        path = Path(where)
+        if not path.is_file():
+            raise UsageError(f"no such file {where!r}; give an existing path/to/file.py:function")
+        module_name = f"_softmax_suite_target_{abs(hash(str(path.resolve())))}"
+        module_spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[module_name] = module
+        try:
+            module_spec.loader.exec_module(module)
+        except Exception as exc:  # the target's own import failed
+            raise UsageError(f"importing {where!r} raised {type(exc).__name__}: {exc}") from None
+    else:
+        if str(Path.cwd()) not in sys.path:
+            sys.path.insert(0, str(Path.cwd()))
+        try:
+            module = importlib.import_module(where)
+        except ModuleNotFoundError as exc:
+            raise UsageError(
+                f"cannot import module {where!r} ({exc}); check the name or run from the directory that contains it"
+            ) from None
+        except Exception as exc:
+            raise UsageError(f"importing {where!r} raised {type(exc).__name__}: {exc}") from None
+    obj = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise UsageError(f"{where!r} has no attribute {attr!r}; check the name after ':'")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise UsageError(f"{spec!r} is a {type(obj).__name__}, not callable; point at a function")
+    return obj, where
+
+
+def load_target(spec: str, op: str, backend: str = "numpy", device: str = "cpu") -> Adapter:
+    """A third-party callable implementing ``op``, wrapped in a built-in backend's glue."""
+    if op not in OPS:
+        raise UsageError(f"unknown op {op!r}; choose one of: {', '.join(OPS)}")
+    glue_module = BACKEND_GLUE.get((backend, device))
+    if glue_module is None:
+        pairs = ", ".join(f"--backend {b} --device {d}" for b, d in BACKEND_GLUE)
+        raise UsageError(f"unsupported backend/device {backend}/{device}; choose one of: {pairs}")
+    glue: Adapter = importlib.import_module(glue_module).ADAPTER
+    reason = glue.unavailable_reason()
+    if reason is not None:
+        raise UsageError(f"backend {backend} on {device} is not usable here: {reason}")
+    fn, _ = _resolve_callable(spec)
+    return dataclasses.replace(
+        glue,
+        name=spec,
+        ops={op: fn},
+        description=f"third-party {op} on {backend}/{device}",
+        origin=f"load_target({spec!r}, op={op!r}, backend={backend!r}, device={device!r})",
+    )

@@ -1,0 +1,137 @@
+"""Componentwise error bounds from first-order rounding error analysis.
+
+Notation, per row along the softmax axis: n entries, unit roundoff u of the
+output dtype, a = max_j x_j, d = a - min_j x_j over the finite entries,
+S = sum_j exp(x_j - a) in [1, n], s = softmax(x), xbar = sum_j s_j |x_j|.
+
+Two sources of error are admitted, and the bound is twice their first-order sum
+(twice, as in Blanchard, Higham & Higham, IMA J. Numer. Anal. 41(4), 2021,
+so that exp/log implementations that are faithful rather than correctly rounded
+and different summation orders are not rejected):
+
+1. The shifted algorithm (sec. 3 and 4 of the paper). x_j - a costs |x_j - a| u,
+   exp a further u, the sum S a relative (n - 1) u plus the weighted term errors
+   sum_j e^{x_j - a} |x_j - a| u / S <= min(d, (n - 1)/e) u (t e^{-t} <= 1/e), the
+   division or the final subtraction u each. Keeping the weights instead of
+   bounding |x_j - a| by d is what turns the paper's [n + 2 + 2d] u (Thm 4.3)
+   into the sharper terms below; for d -> 0 they coincide.
+2. Conditioning. An algorithm that is backward stable with respect to relative
+   perturbations u|x_j| of the inputs (the division-free exp(x - LSE), or
+   cross-entropy as LSE(x) - x_t) is correct too: its error is the condition
+   number times u. For softmax, sum_j |ds_i/dx_j| |x_j| <= s_i (|x_i| + xbar);
+   for log-softmax and cross-entropy, |x_i| + xbar; for LSE, xbar. This is why a
+   correct float32 softmax of logits near 1e4 has relative errors near 1e4 u in
+   its small entries: the problem is ill conditioned there, the code is fine.
+
+The conditioning terms are first order, valid while delta = u max|x_j| is
+small. Beyond delta > 1/8 (float32 logits above 2e6, bfloat16 above 32) the
+rigorous mean-value forms take over: softmax is 1/2-Lipschitz in the infinity
+norm (the rows of its Jacobian diag(s) - s s^T have absolute sum
+2 s_i (1 - s_i) <= 1/2), so |ds_i| <= u max|x| / 2 for every entry, and
+LSE is 1-Lipschitz, so xbar is replaced by max|x_j|.
+
+Results below the smallest normal number may additionally be flushed or
+rounded to the subnormal grid: an absolute allowance of one smallest normal
+covers both.
+
+The accuracy module grades implementations against much tighter, measured
+thresholds; these bounds only decide what is certainly wrong.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from suite import dtypes as dt
+from suite import oracle
+
+SAFETY = 2.0
+
+
+def _row_stats(x: np.ndarray, axis: int):
+    """n, a, d, log S, s and xbar per row, keepdims, in long double; masked entries have s = 0."""
+    w = np.asarray(x).astype(oracle.WIDE)
+    n = w.shape[axis]
+    finite = np.isfinite(w)
+    with np.errstate(all="ignore"):
+        a = np.max(np.where(finite, w, -np.inf), axis=axis, keepdims=True, initial=-np.inf)
+        lo = np.min(np.where(finite, w, np.inf), axis=axis, keepdims=True, initial=np.inf)
+        d = np.where(np.isfinite(a) & np.isfinite(lo), a - lo, 0)
+        s = oracle.softmax(np.where(finite | np.isneginf(w), w, 0), axis=axis)
+        s = np.where(finite, s, 0)
+        xbar = np.sum(s * np.where(finite, np.abs(w), 0), axis=axis, keepdims=True)
+        log_sum = np.log(np.sum(np.where(finite, np.exp(w - np.where(np.isfinite(a), a, 0)), 0), axis=axis, keepdims=True))
+        largest_abs = np.max(np.where(finite, np.abs(w), 0), axis=axis, keepdims=True, initial=0)
+    summation = n + np.minimum(d, max(n - 1, 0) / np.e)
+    return w, n, np.where(np.isfinite(a), a, 0), d, log_sum, s, xbar, summation, largest_abs
+
+
+def _beyond_first_order(largest_abs, u: float):
+    return SAFETY * u * largest_abs > 0.125
+
+
+def _conditioning_mean(xbar, largest_abs, u: float):
+    """xbar while the first-order expansion holds, max|x_j| (the Lipschitz form) beyond it."""
+    return np.where(_beyond_first_order(largest_abs, u), largest_abs, xbar)
+
+
+def softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
+    """Bound on |softmax_hat_i - softmax_i|, same shape as x."""
+    u = dt.unit_roundoff(dtype)
+    w, n, a, _, _, s, xbar, summation, largest_abs = _row_stats(x, axis)
+    with np.errstate(all="ignore"):
+        shifted = np.where(np.isfinite(w), np.abs(w - a), 0)
+        absolute = np.where(np.isfinite(w), np.abs(w), 0)
+        relative = summation + 3 + shifted + absolute + xbar
+        lipschitz = np.where(_beyond_first_order(largest_abs, u), u * largest_abs / 2, 0)
+    return SAFETY * (s * relative * u + lipschitz) + dt.smallest_normal(dtype)
+
+
+def log_softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
+    """Bound on |log_softmax_hat_i - log_softmax_i|, same shape as x."""
+    u = dt.unit_roundoff(dtype)
+    w, n, a, _, log_sum, _, xbar, summation, largest_abs = _row_stats(x, axis)
+    xbar = _conditioning_mean(xbar, largest_abs, u)
+    with np.errstate(all="ignore"):
+        shifted = np.where(np.isfinite(w), np.abs(w - a), 0)
+        absolute = np.where(np.isfinite(w), np.abs(w), 0)
+        return SAFETY * u * (2 * shifted + absolute + xbar + 2 * log_sum + summation + 2)
+
+
+def logsumexp(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
+    """Bound on |LSE_hat - LSE|, shape of x without axis."""
+    u = dt.unit_roundoff(dtype)
+    _, n, a, _, log_sum, _, xbar, summation, largest_abs = _row_stats(x, axis)
+    xbar = _conditioning_mean(xbar, largest_abs, u)
+    with np.errstate(all="ignore"):
+        y = np.abs(a + log_sum)
+        bound = SAFETY * u * (y + xbar + log_sum + summation + 2)
+    return np.squeeze(bound, axis=axis)
+
+
+def cross_entropy(logits: np.ndarray, targets: np.ndarray, dtype: str) -> np.ndarray:
+    """Bound on |CE_hat - CE| per row, shape (N,)."""
+    u = dt.unit_roundoff(dtype)
+    w, n, a, _, log_sum, _, xbar, summation, largest_abs = _row_stats(logits, -1)
+    xbar = _conditioning_mean(xbar, largest_abs, u)
+    target_logit = np.take_along_axis(w, np.asarray(targets)[:, None], axis=-1)
+    with np.errstate(all="ignore"):
+        loss = np.abs((a - target_logit) + log_sum)
+        bound = SAFETY * u * (loss + 2 * np.abs(a - target_logit) + np.abs(target_logit) + xbar + 2 * log_sum + summation + 2)
+    return bound[:, 0]
+
+
+def temperature_softmax(x: np.ndarray, temperature: float, dtype: str, axis: int = -1) -> np.ndarray:
+    """softmax's bound on z = x / T: rounding x / T is a relative input perturbation."""
+    with np.errstate(all="ignore"):
+        z = np.asarray(x).astype(oracle.WIDE) / oracle.WIDE(temperature)
+    return softmax(z, dtype, axis)
+
+
+def evaluate(op: str, *args, dtype: str, **kwargs) -> np.ndarray:
+    return {
+        "softmax": softmax,
+        "log_softmax": log_softmax,
+        "logsumexp": logsumexp,
+        "cross_entropy": cross_entropy,
+        "temperature_softmax": temperature_softmax,
+    }[op](*args, dtype=dtype, **kwargs)

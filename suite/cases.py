@@ -1,0 +1,94 @@
+"""One drawn input for a deterministic op, whatever its signature.
+
+softmax, log_softmax and logsumexp take (x, axis); temperature_softmax adds a
+temperature; cross_entropy takes (N, K) logits and integer targets, with the
+classes on the last axis. A Case hides those differences so that one property
+function covers every op it applies to.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+from suite import bounds, oracle
+from suite import strategies as sst
+
+
+@dataclass(frozen=True)
+class Case:
+    op: str
+    x: np.ndarray
+    axis: int = -1
+    targets: np.ndarray | None = None
+    temperature: float | None = None
+
+    @property
+    def reduces(self) -> bool:
+        """True for ops whose output drops the class axis (logsumexp, cross_entropy)."""
+        return self.op in ("logsumexp", "cross_entropy")
+
+    @property
+    def class_axis(self) -> int:
+        return self.axis % self.x.ndim
+
+    def with_x(self, x: np.ndarray) -> "Case":
+        return dataclasses.replace(self, x=x)
+
+    def args(self) -> tuple[tuple, dict]:
+        if self.op == "cross_entropy":
+            return (self.x, self.targets), {}
+        if self.op == "temperature_softmax":
+            return (self.x, self.temperature), {"axis": self.axis}
+        return (self.x,), {"axis": self.axis}
+
+    def run(self, ctx, **options) -> np.ndarray:
+        args, kwargs = self.args()
+        return ctx.call(*args, **kwargs, **options)
+
+    def exact(self) -> np.ndarray:
+        args, kwargs = self.args()
+        return oracle.evaluate(self.op, *args, **kwargs)
+
+    def bound(self, dtype: str) -> np.ndarray:
+        args, kwargs = self.args()
+        return bounds.evaluate(self.op, *args, dtype=dtype, **kwargs)
+
+    def expected_shape(self) -> tuple[int, ...]:
+        if self.op == "cross_entropy":
+            return self.x.shape[:1]
+        if self.op == "logsumexp":
+            return self.x.shape[: self.class_axis] + self.x.shape[self.class_axis + 1 :]
+        return self.x.shape
+
+
+def draw_case(
+    ctx,
+    regimes: tuple[str, ...] = sst.REGIMES,
+    min_dims: int = 1,
+    max_classes: int = 512,
+    last_axis: bool = False,
+) -> Case:
+    """Draw shape, axis, logits (and targets or temperature) for ``ctx.op``, each labelled."""
+    op = ctx.op
+    if op == "cross_entropy":
+        shape = ctx.draw(sst.shapes(min_dims=2, max_dims=2, max_classes=max_classes), "shape")
+        axis = -1
+    else:
+        shape = ctx.draw(sst.shapes(min_dims=min_dims, max_classes=max_classes), "shape")
+        axis = -1 if last_axis else ctx.draw(sst.axes(shape), "axis")
+    regime = ctx.draw(st.sampled_from(regimes), "regime")
+    x = ctx.draw(sst.logits(ctx.dtype, shape, regime, axis), "x")
+    targets = temperature = None
+    if op == "cross_entropy":
+        targets = ctx.draw(_targets(x), "targets")
+    if op == "temperature_softmax":
+        temperature = ctx.draw(sst.temperatures(ctx.dtype, x), "temperature")
+    return Case(op, x, axis, targets, temperature)
+
+
+def _targets(x: np.ndarray) -> st.SearchStrategy[np.ndarray]:
+    n, k = x.shape
+    return st.lists(st.integers(0, k - 1), min_size=n, max_size=n).map(lambda t: np.array(t, dtype=np.int64))

@@ -1,0 +1,64 @@
+"""The property registry.
+
+A property is one small function of a :class:`suite.runner.Context`, with a
+docstring that states the mathematics. ``@prop`` registers it for the ops it
+applies to. Hypothesis properties draw inputs and fail by raising; probes run
+fixed inputs and return the behaviour they observed, for behaviours the
+contract leaves implementation-defined.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Callable
+
+MODULES = (
+    "suite.properties.invariants",
+    "suite.properties.behaviours",
+)
+
+HYPOTHESIS, PROBE = "hypothesis", "probe"
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    ops: tuple[str, ...]
+    func: Callable
+    kind: str = HYPOTHESIS
+    required: bool = True
+    differentiable_only: bool = False
+
+    @property
+    def statement(self) -> str:
+        """The docstring's first paragraph: the mathematical statement."""
+        doc = (self.func.__doc__ or "").strip()
+        return " ".join(doc.split("\n\n")[0].split())
+
+
+_REGISTRY: dict[str, Property] = {}
+
+
+def prop(*ops: str, kind: str = HYPOTHESIS, required: bool = True, differentiable_only: bool = False):
+    def register(func: Callable) -> Callable:
+        name = func.__name__
+        if name in _REGISTRY:
+            raise ValueError(f"property {name!r} is registered twice")
+        _REGISTRY[name] = Property(name, tuple(ops), func, kind, required, differentiable_only)
+        return func
+
+    return register
+
+
+def all_properties() -> dict[str, Property]:
+    for module in MODULES:
+        importlib.import_module(module)
+    return dict(_REGISTRY)
+
+
+def properties_for(op: str, differentiable: bool = False) -> list[Property]:
+    return [
+        p
+        for p in all_properties().values()
+        if op in p.ops and (differentiable or not p.differentiable_only)
+    ]

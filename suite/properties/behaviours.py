@@ -1,0 +1,72 @@
+"""Implementation-defined behaviours: observed and reported, not failed (by default).
+
+The contract does not fix what softmax returns for a fully masked row, a +inf
+logit or an empty axis; libraries differ. Each probe runs one fixed input,
+names what it saw, and fails only if the unusual row disturbs the ordinary row
+beside it, which is a bug under any convention.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from suite.assertions import assert_within
+from suite.cases import Case
+from suite.properties import PROBE, prop
+from suite.properties.invariants import exact_in_dtype
+from suite.runner import ImplementationRaised
+
+ORDINARY_ROW = [1.0, 2.0, 3.0]
+
+
+def describe(values: np.ndarray, op: str) -> str:
+    """A short name for what an op returned on one row."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.size == 0:
+        return f"empty array of shape {tuple(np.shape(values))}"
+    if np.all(np.isnan(v)):
+        return "NaN"
+    if np.all(v == 0):
+        return "zeros"
+    if np.all(np.isneginf(v)):
+        return "-inf"
+    if np.all(np.isposinf(v)):
+        return "+inf"
+    if v.size > 1 and np.allclose(v, 1.0 / v.size):
+        return "uniform"
+    return "[" + ", ".join(repr(float(t)) for t in v.ravel()) + "]"
+
+
+def _observe(ctx, unusual_row: list[float]) -> str:
+    x = np.array([unusual_row, ORDINARY_ROW]).astype(ctx.np_dtype)
+    case = Case(ctx.op, x, -1, np.array([0, 2]) if ctx.op == "cross_entropy" else None, 1.0)
+    try:
+        out = case.run(ctx)
+    except ImplementationRaised as raised:
+        return raised.message
+    ordinary = Case(ctx.op, x[1:], -1, None if case.targets is None else case.targets[1:], 1.0)
+    assert_within(ctx, out[1:], exact_in_dtype(ordinary, ctx.dtype), ordinary.bound(ctx.dtype), f"ordinary row beside {unusual_row}")
+    return describe(out[0], ctx.op)
+
+
+@prop("softmax", "log_softmax", "temperature_softmax", "cross_entropy", kind=PROBE, required=False)
+def fully_masked_row(ctx):
+    """What the op returns for a row whose entries are all -inf (mathematically 0/0)."""
+    return _observe(ctx, [-np.inf, -np.inf, -np.inf])
+
+
+@prop("softmax", "log_softmax", "temperature_softmax", "cross_entropy", kind=PROBE, required=False)
+def posinf_logit(ctx):
+    """What the op returns for a row with a +inf logit (mathematically inf/inf)."""
+    return _observe(ctx, [np.inf, 1.0, 2.0])
+
+
+@prop("softmax", "log_softmax", "logsumexp", "temperature_softmax", "cross_entropy", kind=PROBE, required=False)
+def empty_axis(ctx):
+    """What the op returns when the class axis has length 0 (mathematically LSE = -inf)."""
+    x = np.zeros((2, 0), dtype=ctx.np_dtype)
+    case = Case(ctx.op, x, -1, np.zeros(2, dtype=np.int64) if ctx.op == "cross_entropy" else None, 1.0)
+    try:
+        out = case.run(ctx)
+    except ImplementationRaised as raised:
+        return raised.message
+    return f"shape {out.shape}: {describe(out, ctx.op)}" if out.size else f"empty array of shape {out.shape}"

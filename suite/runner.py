@@ -1,0 +1,216 @@
+"""Run one property against one implementation, op and dtype; return an Outcome.
+
+The same function serves pytest (tests/, the pytest plugin) and
+``softmax-suite certify``, so a property fails the same way everywhere: with
+its name, the minimal (shrunk) input, expected vs got, and a one-line repro.
+"""
+from __future__ import annotations
+
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, given, seed as hypothesis_seed, settings as Settings, strategies as st
+from hypothesis.errors import Unsatisfiable
+
+from suite import dtypes as dt
+from suite.adapter import Adapter
+
+PASS, FAIL, IMPL_DEFINED, SKIP = "pass", "fail", "implementation-defined", "skipped"
+
+
+class PropertyFailed(AssertionError):
+    """The implementation broke the property; carries expected and got for the report."""
+
+    def __init__(self, message: str, expected: Any = None, got: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.expected = expected
+        self.got = got
+
+
+class ImplementationRaised(PropertyFailed):
+    """The implementation raised, or returned something that is not a native array."""
+
+
+@dataclass
+class Outcome:
+    property: str
+    op: str
+    dtype: str
+    implementation: str
+    status: str
+    message: str = ""
+    counterexample: dict[str, str] = field(default_factory=dict)
+    expected: str = ""
+    got: str = ""
+    repro: str = ""
+    observation: str = ""  # for implementation-defined behaviours
+    stats: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def test_id(self) -> str:
+        return f"{self.implementation}-{self.op}-{self.property}-{self.dtype}"
+
+    def report(self) -> str:
+        """The readable failure: property, message, minimal input, expected vs got, repro."""
+        lines = [f"{self.property} failed for {self.op} on {self.implementation} ({self.dtype}): {self.message}"]
+        for label, value in self.counterexample.items():
+            lines.append(f"  {label} = {value}")
+        if self.expected:
+            lines.append(f"  expected: {self.expected}")
+        if self.got:
+            lines.append(f"  got:      {self.got}")
+        if self.repro:
+            lines.append(f"  repro: {self.repro}")
+        return "\n".join(lines)
+
+
+def format_array(a: Any) -> str:
+    """A Python expression that rebuilds ``a`` exactly (repr of float64 round-trips every dtype)."""
+    if not isinstance(a, np.ndarray):
+        return repr(a)
+    a_np = np.asarray(a)
+    if a_np.dtype.kind == "f" or a_np.dtype == dt.numpy_dtype("bfloat16"):
+        body = np.array2string(
+            a_np.astype(np.float64), separator=", ", threshold=10**6, max_line_width=10**6, floatmode="unique"
+        )
+        body = body.replace("inf", "np.inf").replace("nan", "np.nan").replace("-np.inf", "-np.inf")
+        name = dt.dtype_name(a_np.dtype)
+        prefix = "ml_dtypes." if name == "bfloat16" else "np."
+        return f"np.array({body}, dtype={prefix}{name})"
+    body = np.array2string(a_np, separator=", ", threshold=10**6, max_line_width=10**6)
+    return f"np.array({body}, dtype=np.{a_np.dtype})"
+
+
+class Context:
+    """What a property sees: draws, the implementation under test, and its dtype."""
+
+    def __init__(self, adapter: Adapter, op: str, dtype: str, data, record: dict):
+        self.adapter = adapter
+        self.op = op
+        self.dtype = dtype
+        self.np_dtype = dt.numpy_dtype(dtype)
+        self.u = dt.unit_roundoff(dtype)
+        self._data = data
+        self._record = record
+
+    def draw(self, strategy: st.SearchStrategy, label: str):
+        value = self._data.draw(strategy, label=label)
+        self._record["draws"][label] = format_array(value) if isinstance(value, np.ndarray) else repr(value)
+        return value
+
+    def call(self, *args, check_unmodified: bool = False, **kwargs) -> np.ndarray:
+        """Call the op under test on NumPy arguments; return its result as NumPy.
+
+        Each call gets fresh native copies of the arguments, so an implementation
+        that writes into its input cannot corrupt later calls; the property
+        ``input_unmodified`` asks to have that checked.
+        """
+        adapter = self.adapter
+        self._record["call"] = (args, kwargs)
+        native_args = [adapter.from_numpy(a) if isinstance(a, np.ndarray) else a for a in args]
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                out = adapter.ops[self.op](*native_args, **kwargs)
+        except Exception as exc:
+            raise ImplementationRaised(f"raised {type(exc).__name__}: {exc}".strip()) from None
+        if not adapter.is_native(out):
+            raise ImplementationRaised(f"returned {type(out).__name__}, expected {adapter.native_type}")
+        for before, native in zip(args, native_args) if check_unmodified else ():
+            if isinstance(before, np.ndarray) and before.dtype.kind == "f":
+                after = adapter.to_numpy(native)
+                if not np.array_equal(before, after, equal_nan=True):
+                    raise PropertyFailed("modified its input array in place", before, after)
+        return adapter.to_numpy(out)
+
+    def fail(self, message: str, expected: Any = None, got: Any = None):
+        raise PropertyFailed(message, expected, got)
+
+    def note_stat(self, name: str, value: float) -> None:
+        """Keep the worst value of a statistic over all examples (e.g. the largest error in ULPs)."""
+        stats = self._record["stats"]
+        stats[name] = max(stats.get(name, float("-inf")), float(value))
+
+
+def repro_line(adapter: Adapter, op: str, call) -> str:
+    if call is None:
+        return ""
+    args, kwargs = call
+    rendered = [f"impl.from_numpy({format_array(a)})" if isinstance(a, np.ndarray) else repr(a) for a in args]
+    rendered += [f"{k}={v!r}" for k, v in kwargs.items()]
+    return (
+        "python -c \"import numpy as np, ml_dtypes; from suite.adapter import builtin, load_target; "
+        f"impl = {adapter.origin}; print(impl.to_numpy(impl.ops[{op!r}]({', '.join(rendered)})))\""
+    )
+
+
+def run_property(prop, adapter: Adapter, op: str, dtype: str, settings: Settings | None = None, seed: int | None = None) -> Outcome:
+    """Run ``prop`` on ``adapter.ops[op]`` for ``dtype``; never raises for the implementation's sake."""
+    outcome = Outcome(prop.name, op, dtype, adapter.name, PASS)
+    record: dict = {"draws": {}, "call": None, "stats": {}}
+    if prop.kind == "probe":
+        return _run_probe(prop, adapter, op, dtype, outcome, record)
+
+    def body(data):
+        record["draws"] = {}
+        record["call"] = None
+        prop.func(Context(adapter, op, dtype, data, record))
+
+    base = settings if settings is not None else Settings()
+    test = Settings(
+        base,
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+        deadline=None,
+    )(given(st.data())(body))
+    if seed is not None:
+        test = hypothesis_seed(seed)(test)
+    try:
+        test()
+    except PropertyFailed as failure:
+        outcome.status = FAIL
+        outcome.message = failure.message
+        outcome.counterexample = dict(record["draws"])
+        outcome.expected = _show(failure.expected)
+        outcome.got = _show(failure.got)
+        outcome.repro = repro_line(adapter, op, record["call"])
+    except Unsatisfiable:
+        outcome.status = SKIP
+        outcome.message = "no valid example could be generated for this op and dtype"
+    except Exception as exc:  # a bug in the suite itself, reported rather than hidden
+        outcome.status = FAIL
+        outcome.message = f"suite error {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
+        outcome.counterexample = dict(record["draws"])
+    outcome.stats = dict(record["stats"])
+    return outcome
+
+
+def _run_probe(prop, adapter, op, dtype, outcome, record) -> Outcome:
+    ctx = Context(adapter, op, dtype, _NoData(), record)
+    try:
+        outcome.observation = prop.func(ctx)
+        outcome.status = IMPL_DEFINED
+    except PropertyFailed as failure:
+        outcome.status = FAIL
+        outcome.message = failure.message
+        outcome.expected = _show(failure.expected)
+        outcome.got = _show(failure.got)
+        outcome.repro = repro_line(adapter, op, record["call"])
+    return outcome
+
+
+class _NoData:
+    def draw(self, strategy, label=None):
+        raise TypeError("probes use fixed inputs; they cannot draw")
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, np.ndarray):
+        return format_array(value)
+    return str(value)

@@ -1,0 +1,145 @@
+"""Composable Hypothesis strategies for logits.
+
+Values are drawn in float64 and rounded once to the target dtype, so every
+dtype, bfloat16 included, shares one code path and the drawn array is exactly
+what the implementation receives.
+
+Regimes (``REGIMES``):
+  moderate    values in [-10, 10]
+  extreme     magnitudes up to the dtype's largest finite value; spreads far
+              beyond exp's overflow threshold log(r_max)
+  masked      -inf entries among finite entries of any magnitude (every row
+              keeps at least one finite entry; see ``fully_masked_rows``)
+  ties        few distinct values, so ties and identical rows are common
+  offset      a tiny spread (a few units in the last place) on a huge offset
+  mixed_rows  each row has its own scale, from 1e-3 to near r_max
+Non-finite inputs (NaN, +inf, fully masked rows) come from their own
+strategies because they are not valid input for the finiteness properties.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+
+from suite import dtypes as dt
+
+REGIMES = ("moderate", "extreme", "masked", "ties", "offset", "mixed_rows")
+
+# Class counts up to this size are drawn element by element, so Hypothesis can
+# shrink every entry; larger rows are drawn from a seeded generator.
+ELEMENTWISE_MAX = 64
+
+
+def dtypes(supported: tuple[str, ...] = dt.FLOAT_DTYPES) -> st.SearchStrategy[str]:
+    return st.sampled_from(supported)
+
+
+@st.composite
+def shapes(draw, min_dims: int = 1, max_dims: int = 3, max_batch: int = 6, max_classes: int = 512):
+    """1-D to 3-D shapes; batch dimensions 1..max_batch, the class dimension 1..max_classes."""
+    ndim = draw(st.integers(min_dims, max_dims))
+    batch = [draw(st.integers(1, max_batch)) for _ in range(ndim - 1)]
+    classes = draw(st.one_of(st.integers(1, 8), st.integers(1, max_classes)))
+    return tuple(batch + [classes])
+
+
+@st.composite
+def axes(draw, shape: tuple[int, ...]) -> int:
+    """A valid axis for ``shape``, negative or not; the last axis is the common case."""
+    ndim = len(shape)
+    return draw(st.sampled_from([-1] + list(range(ndim)) + list(range(-ndim, -1))))
+
+
+def _round(values: np.ndarray, dtype: str) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return np.asarray(values, dtype=np.float64).astype(dt.numpy_dtype(dtype))
+
+
+def _elements(draw, n: int, strategy: st.SearchStrategy[float], seeded) -> np.ndarray:
+    """n float64 values: shrinkable draws for small n, a seeded generator for large n."""
+    if n <= ELEMENTWISE_MAX:
+        return np.array(draw(st.lists(strategy, min_size=n, max_size=n)), dtype=np.float64)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return seeded(rng, n)
+
+
+def _extreme_scale(dtype: str) -> float:
+    # Near, not at, r_max: rounding to the dtype must not turn a value into inf.
+    return dt.largest(dtype) * 0.99
+
+
+@st.composite
+def logits(draw, dtype: str, shape: tuple[int, ...], regime: str = "moderate", axis: int = -1) -> np.ndarray:
+    """An array of ``shape`` and ``dtype`` with finite entries (and -inf for 'masked').
+
+    For 'masked', every row along ``axis`` keeps at least one finite entry.
+    """
+    n = math.prod(shape)
+    big = _extreme_scale(dtype)
+    if regime == "moderate":
+        values = _elements(draw, n, st.floats(-10, 10), lambda r, k: r.uniform(-10, 10, k))
+    elif regime == "extreme":
+        threshold = dt.log_largest(dtype)
+        special = st.sampled_from([big, -big, threshold, threshold + 1, -threshold, 2 * threshold, 0.0])
+        values = _elements(
+            draw,
+            n,
+            st.one_of(special, st.floats(-big, big)),
+            lambda r, k: r.choice([-1.0, 1.0], k) * np.exp(r.uniform(0, np.log(big), k)),
+        )
+    elif regime == "masked":
+        values = draw(logits(dtype, shape, draw(st.sampled_from(["moderate", "extreme"]))))
+        values = values.astype(np.float64)
+        mask = _draw_mask(draw, shape, axis)
+        values = np.where(mask, -np.inf, values)
+    elif regime == "ties":
+        pool = draw(st.lists(st.floats(-100, 100), min_size=1, max_size=3))
+        values = _elements(draw, n, st.sampled_from(pool), lambda r, k: r.choice(pool, k))
+    elif regime == "offset":
+        offset = draw(st.sampled_from([1e4, -1e4, 3e4, big / 4, -big / 4]))
+        offset = float(_round(np.array(offset), dtype))
+        ulp = float(np.spacing(_round(np.array(abs(offset)), dtype)))
+        steps = _elements(draw, n, st.integers(-8, 8).map(float), lambda r, k: r.integers(-8, 9, k).astype(float))
+        values = offset + steps * ulp
+    elif regime == "mixed_rows":
+        rows = max(1, n // shape[-1])
+        scales = draw(st.lists(st.sampled_from([1e-3, 1.0, 30.0, 1e3, big / 10]), min_size=rows, max_size=rows))
+        unit = _elements(draw, n, st.floats(-1, 1), lambda r, k: r.uniform(-1, 1, k))
+        values = unit.reshape(rows, -1) * np.array(scales)[:, None]
+    else:
+        raise ValueError(f"unknown regime {regime!r}; choose one of {REGIMES}")
+    return _round(np.reshape(values, shape), dtype)
+
+
+def _draw_mask(draw, shape: tuple[int, ...], axis: int) -> np.ndarray:
+    """A boolean mask that leaves at least one unmasked entry in every row along ``axis``."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    fraction = draw(st.sampled_from([0.1, 0.5, 0.9]))
+    moved = tuple(np.moveaxis(np.empty(shape), axis, -1).shape)
+    mask = rng.random(moved) < fraction
+    keep = rng.integers(0, moved[-1], moved[:-1])
+    np.put_along_axis(mask, keep[..., None], False, axis=-1)
+    return np.moveaxis(mask, -1, axis)
+
+
+@st.composite
+def any_logits(draw, dtype: str, shape: tuple[int, ...], regimes: tuple[str, ...] = REGIMES, axis: int = -1) -> np.ndarray:
+    """Finite (or masked) logits from any of ``regimes``."""
+    regime = draw(st.sampled_from(regimes))
+    return draw(logits(dtype, shape, regime, axis))
+
+
+def keeps_rows_unmasked_along(x: np.ndarray, axis: int) -> bool:
+    """True when every row along ``axis`` has at least one finite entry."""
+    return bool(np.all(np.any(np.isfinite(x), axis=axis)))
+
+
+@st.composite
+def temperatures(draw, dtype: str, x: np.ndarray) -> float:
+    """A temperature for which x / T stays inside the dtype's finite range."""
+    finite = np.abs(x[np.isfinite(x)].astype(np.float64))
+    top = float(finite.max()) if finite.size else 1.0
+    low = max(top / (dt.largest(dtype) * 0.5), 1e-3)
+    return draw(st.one_of(st.sampled_from([1.0, 0.5, 2.0]), st.floats(low, 1e3)).filter(lambda t: t >= low))
