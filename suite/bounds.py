@@ -56,13 +56,21 @@ def _row_stats(x: np.ndarray, axis: int):
         a = np.max(np.where(finite, w, -np.inf), axis=axis, keepdims=True, initial=-np.inf)
         lo = np.min(np.where(finite, w, np.inf), axis=axis, keepdims=True, initial=np.inf)
         d = np.where(np.isfinite(a) & np.isfinite(lo), a - lo, 0)
-        s = oracle.softmax(np.where(finite | np.isneginf(w), w, 0), axis=axis)
-        s = np.where(finite, s, 0)
+        s = np.where(finite, _softmax64(np.where(finite | np.isneginf(w), w, 0), axis), 0)
         xbar = np.sum(s * np.where(finite, np.abs(w), 0), axis=axis, keepdims=True)
         log_sum = np.log(np.sum(np.where(finite, np.exp(w - np.where(np.isfinite(a), a, 0)), 0), axis=axis, keepdims=True))
         largest_abs = np.max(np.where(finite, np.abs(w), 0), axis=axis, keepdims=True, initial=0)
     summation = n + np.minimum(d, max(n - 1, 0) / np.e)
     return w, n, np.where(np.isfinite(a), a, 0), d, log_sum, s, xbar, summation, largest_abs
+
+
+def _softmax64(w: np.ndarray, axis: int) -> np.ndarray:
+    """softmax in float64: the bounds need the weights s_j to a few digits, not to the oracle's 2**-64."""
+    v = np.asarray(w).astype(np.float64)
+    with np.errstate(all="ignore"):
+        top = np.max(v, axis=axis, keepdims=True, initial=-np.inf)
+        e = np.exp(v - np.where(np.isfinite(top), top, 0))
+        return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def _beyond_first_order(largest_abs, u: float):
@@ -134,4 +142,88 @@ def evaluate(op: str, *args, dtype: str, **kwargs) -> np.ndarray:
         "logsumexp": logsumexp,
         "cross_entropy": cross_entropy,
         "temperature_softmax": temperature_softmax,
+    }[op](*args, dtype=dtype, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# Normwise bounds of the shifted algorithm (docs/error-analysis.md, sec. 2).
+#
+# These admit the shifted algorithm (and the unshifted and division-free forms,
+# which the paper shows to be of the same accuracy) but, unlike the bounds
+# above, no conditioning term u |x_j|: they are what certification requires.
+# Per row, with w = sum_j s_j |x_j - a| <= min(d, (n - 1)/e) and L = log S:
+#   softmax       ||s_hat - s||_inf <= 2 [n + 2 + min(d, 1/e) + w] u ||s||_inf
+#                 (Thm 4.3's [n + 2 + 2d] u, with the weights kept; equal as d -> 0)
+#   log_softmax   |y_hat_i - y_i| <= 2 [n + w + L + |x_i - a| + |y_i|] u
+#   logsumexp     |y_hat - y|     <= 2 [n + w + L + |y|] u     (eq. 4.8 plus u|y|)
+#   cross_entropy |c_hat - c|     <= 2 [n + w + L + max(a - x_t, |LSE|) + |c|] u
+# plus, for softmax, one smallest normal number for a flushed or gradually
+# underflowing entry.
+# ---------------------------------------------------------------------------
+
+
+def _shifted_row_terms(x: np.ndarray, axis: int):
+    """w, n, a, d, L (keepdims) and |x_j - a| for the normwise bounds."""
+    w, n, a, d, log_sum, s, _, _, _ = _row_stats(x, axis)
+    with np.errstate(all="ignore"):
+        gap = np.where(np.isfinite(w), np.abs(w - a), 0)
+        weighted = np.sum(s * gap, axis=axis, keepdims=True)
+    return w, n, a, d, log_sum, gap, weighted
+
+
+def normwise_softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
+    """Allowed |s_hat_i - s_i|: the row's normwise bound times ||s||_inf, broadcast to x's shape."""
+    u = dt.unit_roundoff(dtype)
+    _, n, _, d, _, _, weighted = _shifted_row_terms(x, axis)
+    s = _softmax64(x, axis)
+    with np.errstate(all="ignore"):
+        norm = np.max(np.where(np.isnan(s), 0, s), axis=axis, keepdims=True, initial=0)
+        constant = n + 2 + np.minimum(d, 1 / np.e) + weighted
+        row = SAFETY * constant * u * norm + dt.smallest_normal(dtype)
+    return np.broadcast_to(row, np.shape(x)).astype(oracle.WIDE)
+
+
+def normwise_softmax_constant(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The row constant c with ||s_hat - s|| / ||s|| <= 2 c u (units of u), and Thm 4.3's n + 2 + 2d."""
+    _, n, _, d, _, _, weighted = _shifted_row_terms(x, axis)
+    with np.errstate(all="ignore"):
+        sharp = n + 2 + np.minimum(d, 1 / np.e) + weighted
+        paper = n + 2 + 2 * d
+    return np.squeeze(sharp, axis=axis), np.squeeze(paper, axis=axis)
+
+
+def normwise_log_softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
+    u = dt.unit_roundoff(dtype)
+    w, n, _, _, log_sum, gap, weighted = _shifted_row_terms(x, axis)
+    with np.errstate(all="ignore"):
+        y = gap + log_sum  # |log_softmax_j| = (a - x_j) + L: no cancellation
+        return SAFETY * u * (n + weighted + log_sum + gap + y)
+
+
+def normwise_logsumexp(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
+    u = dt.unit_roundoff(dtype)
+    _, n, a, _, log_sum, _, weighted = _shifted_row_terms(x, axis)
+    with np.errstate(all="ignore"):
+        y = np.abs(a + log_sum)
+        return np.squeeze(SAFETY * u * (n + weighted + log_sum + y), axis=axis)
+
+
+def normwise_cross_entropy(logits: np.ndarray, targets: np.ndarray, dtype: str) -> np.ndarray:
+    u = dt.unit_roundoff(dtype)
+    w, n, a, _, log_sum, _, weighted = _shifted_row_terms(logits, -1)
+    target_logit = np.take_along_axis(w, np.asarray(targets)[:, None], axis=-1)
+    with np.errstate(all="ignore"):
+        gap = a - target_logit
+        lse = np.abs(a + log_sum)
+        loss = np.abs(gap + log_sum)
+        return (SAFETY * u * (n + weighted + log_sum + np.maximum(gap, lse) + loss))[:, 0]
+
+
+def normwise(op: str, *args, dtype: str, **kwargs) -> np.ndarray:
+    """Allowed absolute error per output element under the shifted-algorithm bounds."""
+    return {
+        "softmax": normwise_softmax,
+        "log_softmax": normwise_log_softmax,
+        "logsumexp": normwise_logsumexp,
+        "cross_entropy": normwise_cross_entropy,
     }[op](*args, dtype=dtype, **kwargs)
