@@ -1,0 +1,591 @@
+"""Certify an implementation of one op: run every applicable property in a child process.
+
+:func:`certify` is what ``softmax-suite certify`` calls; :func:`certify_many`
+is what ``softmax-suite run`` calls for every built-in implementation and op,
+sharing a few worker processes between them. Both return certificates as plain
+dicts in the schema of ``docs/certificate-schema.md`` (see :mod:`suite.reports`
+for the files written from them).
+
+Verdict: certified when no required property failed and the implementation
+never crashed or hung. Under ``policy="strict"`` every property, required or
+not, must also not fail, and graded properties must grade A. Implementation-defined behaviours are reported, never
+failed, unless the probe saw the unusual row disturb an ordinary one.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable, TextIO
+
+from suite import dtypes as dt
+from suite.adapter import BACKEND_GLUE, UsageError
+from suite.isolation import Pool, Result, Unit, crash_outcome
+from suite.ops import OPS
+from suite.profiles import PROFILES
+from suite.runner import FAIL, IMPL_DEFINED, PASS, SKIP
+
+SCHEMA_VERSION = "1.0"
+POLICIES = ("default", "strict")
+DEFAULT_TIMEOUT = None  # per profile, see default_timeout()
+PROFILE_TIMEOUTS = {"dev": 180.0, "ci": 180.0, "thorough": 1800.0}
+
+
+def default_timeout(profile: str) -> float:
+    """Seconds one property on one dtype may take: generous, since JAX compiles per shape and CI machines are shared."""
+    return PROFILE_TIMEOUTS.get(profile, 180.0)
+STATUS_ORDER = (FAIL, IMPL_DEFINED, PASS, SKIP)
+# After this many hangs in one certification the rest is not run: each would cost --timeout.
+MAX_TIMEOUTS = 3
+
+
+@dataclass
+class Request:
+    """One certification: an adapter description (see :mod:`suite.worker`), an op, and its label."""
+
+    adapter: dict
+    op: str
+    target: str
+    dtypes: tuple[str, ...] | None = None
+    properties: tuple[str, ...] | None = None  # None: every property that applies to the op
+    info: dict = field(default_factory=dict)  # filled in from the worker's load reply
+    load_error: dict | None = None
+
+
+def _default_jobs() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def target_request(target: str, op: str, backend: str = "numpy", device: str = "cpu", dtypes=None) -> Request:
+    """Validate what can be validated without importing the target (that happens in the child)."""
+    if op not in OPS:
+        raise UsageError(f"unknown op {op!r}; choose one of: {', '.join(OPS)}")
+    glue_module = BACKEND_GLUE.get((backend, device))
+    if glue_module is None:
+        backends = sorted({b for b, _ in BACKEND_GLUE})
+        if backend not in backends:
+            raise UsageError(f"unknown backend {backend!r}; choose --backend one of: {', '.join(backends)}")
+        devices = sorted(d for b, d in BACKEND_GLUE if b == backend)
+        raise UsageError(f"backend {backend} has no device {device!r}; choose --device one of: {', '.join(devices)}")
+    glue = importlib.import_module(glue_module).ADAPTER
+    reason = glue.unavailable_reason()
+    if reason is not None:
+        raise UsageError(f"backend {backend} on {device} is not usable here: {reason}")
+    if ":" not in target:
+        raise UsageError(
+            f"target {target!r} has no ':attr'; write it as package.module:function or path/to/file.py:function"
+        )
+    chosen = check_dtypes(dtypes, glue.dtypes, f"backend {backend}")
+    return Request({"target": target, "op": op, "backend": backend, "device": device}, op, target, chosen)
+
+
+def check_dtypes(dtypes, supported, who: str) -> tuple[str, ...]:
+    if not dtypes:
+        return tuple(supported)
+    chosen = []
+    for name in dtypes:
+        if name not in dt.FLOAT_DTYPES:
+            raise UsageError(f"unknown dtype {name!r}; choose --dtypes from: {','.join(dt.FLOAT_DTYPES)}")
+        if name not in supported:
+            raise UsageError(f"{who} does not support dtype {name}; choose --dtypes from: {','.join(supported)}")
+        if name not in chosen:
+            chosen.append(name)
+    return tuple(chosen)
+
+
+def check_properties(names, op: str) -> tuple[str, ...] | None:
+    """Validate a --properties selection for ``op`` ("error_profile" names the plots' measurement)."""
+    if not names:
+        return None
+    from suite.properties import all_properties
+
+    known = [name for name, p in all_properties().items() if op in p.ops] + ["error_profile"]
+    for name in names:
+        if name not in known:
+            raise UsageError(f"unknown property {name!r} for {op}; choose --properties from: {','.join(known)}")
+    return tuple(names)
+
+
+def check_options(profile: str, policy: str, timeout: float | None) -> float:
+    """Validate the options; return the timeout to use."""
+    if profile not in PROFILES:
+        raise UsageError(f"unknown profile {profile!r}; choose --profile one of: {', '.join(PROFILES)}")
+    if timeout is None:
+        timeout = default_timeout(profile)
+    if policy not in POLICIES:
+        raise UsageError(f"unknown policy {policy!r}; choose --policy one of: {', '.join(POLICIES)}")
+    if not timeout or timeout <= 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout!r}")
+    return float(timeout)
+
+
+def machine() -> dict:
+    return {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+    }
+
+
+def suite_versions() -> dict:
+    import hypothesis
+    import numpy
+
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        suite_version = version("softmax-suite")
+    except PackageNotFoundError:
+        suite_version = "unknown"
+    return {"softmax-suite": suite_version, "numpy": numpy.__version__, "hypothesis": hypothesis.__version__}
+
+
+class Progress:
+    """Live progress on stderr: a line per finished unit, or one rewritten counter line on a terminal."""
+
+    def __init__(self, stream: TextIO | None = None, quiet: bool = False, only_problems: bool = False):
+        self.stream = stream if stream is not None else sys.stderr
+        self.quiet = quiet
+        self.only_problems = only_problems
+        self.total = 0
+        self.done = 0
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._dirty = False
+
+    def start(self, total: int, title: str) -> None:
+        self.total, self.done = total, 0
+        self._line(f"{title}: {total} checks")
+
+    def _line(self, text: str) -> None:
+        if self.quiet:
+            return
+        if self._dirty:
+            self.stream.write("\r\033[K")
+            self._dirty = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def note(self, text: str) -> None:
+        self._line(text)
+
+    def result(self, label: str, status: str, seconds: float, detail: str = "") -> None:
+        self.done += 1
+        if self.quiet:
+            return
+        width = len(str(self.total))
+        text = f"[{self.done:>{width}}/{self.total}] {label}: {status} ({seconds:.1f}s)"
+        if detail:
+            text += f" - {detail}"
+        problem = status not in (PASS, IMPL_DEFINED, SKIP, "done")
+        if self.tty and not problem:
+            self.stream.write("\r\033[K" + text[:150])
+            self.stream.flush()
+            self._dirty = True
+        elif problem or not self.only_problems:
+            self._line(text)
+
+    def finish(self) -> None:
+        if self._dirty and not self.quiet:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self._dirty = False
+
+
+def certify(
+    target: str,
+    op: str,
+    backend: str = "numpy",
+    device: str = "cpu",
+    dtypes=None,
+    profile: str = "ci",
+    seed: int = 0,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    policy: str = "default",
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    properties=None,
+) -> dict:
+    """Certify ``target`` (``package.module:attr``, ``path/to/file.py:attr``, or a built-in name) as ``op``.
+
+    Raises :class:`UsageError` for anything the user must fix (exit 2)."""
+    timeout = check_options(profile, policy, timeout)
+    if ":" not in target and target in _builtin_names():
+        request = builtin_request(target, op, dtypes)  # e.g. `certify torch-cpu --op softmax`
+    else:
+        request = target_request(target, op, backend, device, dtypes)
+    request.properties = check_properties(properties, op)
+    return certify_many([request], profile, seed, timeout, policy, jobs, progress)[0]
+
+
+def _builtin_names() -> list[str]:
+    from suite.adapter import builtin_adapters
+
+    return [a.name for a in builtin_adapters()]
+
+
+def builtin_request(name: str, op: str, dtypes=None) -> Request:
+    from suite.adapter import builtin
+
+    adapter = builtin(name)
+    if op not in OPS:
+        raise UsageError(f"unknown op {op!r}; choose one of: {', '.join(OPS)}")
+    if op not in adapter.ops:
+        raise UsageError(f"built-in implementation {name!r} does not provide {op}; it provides: {', '.join(adapter.ops)}")
+    reason = adapter.unavailable_reason()
+    if reason is not None:
+        raise UsageError(f"implementation {name!r} is not usable here: {reason}")
+    chosen = check_dtypes(dtypes, adapter.dtypes, f"implementation {name}")
+    return Request({"builtin": name}, op, name, chosen)
+
+
+def certify_many(
+    requests: list[Request],
+    profile: str = "ci",
+    seed: int = 0,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    policy: str = "default",
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    on_certificate: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """Certify every request; one certificate per request, in order."""
+    from suite.worker import desc_key
+
+    timeout = check_options(profile, policy, timeout)
+    progress = progress if progress is not None else Progress()
+    pool = Pool(jobs or _default_jobs(), timeout, profile, seed)
+    started = time.monotonic()
+
+    # 1. Load each distinct adapter once in a child: imports the target, reports dtypes and versions.
+    distinct: dict[str, Request] = {}
+    for r in requests:
+        distinct.setdefault(desc_key(r.adapter), r)
+    loads = [Unit("load", r.adapter, op=r.op, label=r.target) for r in distinct.values()]
+    load_replies: dict[str, Result] = {}
+    for result in pool.run(loads):
+        load_replies[desc_key(result.unit.adapter)] = result
+    for r in requests:
+        result = load_replies[desc_key(r.adapter)]
+        reply = result.reply
+        if reply.get("usage_error"):
+            raise UsageError(reply["usage_error"])
+        if reply.get("ok"):
+            r.info = reply["info"]
+        else:
+            err = reply.get("worker_error")
+            what = err.message if err is not None else reply.get("error", "failed")
+            tail = getattr(err, "stderr_tail", "") or reply.get("traceback", "")
+            r.load_error = {"message": f"loading the implementation {what}", "details": tail}
+
+    # 2. Plan every unit of every certification.
+    plans: list[tuple[Request, list[Unit], list[dict]]] = []
+    for r in requests:
+        units, skipped = _plan(r, prefix=f"{r.target} {r.op} " if len(requests) > 1 else "")
+        plans.append((r, units, skipped))
+    all_units = [u for _, units, _ in plans for u in units]
+    title = requests[0].target + " " + requests[0].op if len(requests) == 1 else f"{len(requests)} certifications"
+    progress.start(len(all_units), f"certifying {title} (profile {profile}, seed {seed})")
+
+    remaining = {id(r): len(units) for r, units, _ in plans}
+    by_request: dict[int, list[Result]] = {id(r): [] for r, _, _ in plans}
+    owner = {id(u): r for r, units, _ in plans for u in units}
+    certificates: dict[int, dict] = {}
+    starts = {id(r): started for r, _, _ in plans}
+
+    def finish(r: Request, units, skipped) -> dict:
+        cert = _assemble(r, units, by_request[id(r)], skipped, profile, seed, timeout, policy, time.monotonic() - starts[id(r)])
+        certificates[id(r)] = cert
+        if on_certificate is not None:
+            on_certificate(cert)
+        return cert
+
+    for r, units, skipped in plans:
+        if not units:
+            finish(r, units, skipped)
+
+    timeouts = {id(r): 0 for r, _, _ in plans}
+
+    def skip(unit: Unit) -> str | None:
+        r = owner[id(unit)]
+        if timeouts[id(r)] >= MAX_TIMEOUTS:
+            return f"not run: the implementation already hung {timeouts[id(r)]} times (--timeout {timeout:g}s)"
+        return None
+
+    def on_result(result: Result) -> None:
+        unit = result.unit
+        r = owner[id(unit)]
+        if result.failure_kind == "timeout":
+            timeouts[id(r)] += 1
+        by_request[id(r)].append(result)
+        status, detail = _unit_status(result)
+        progress.result(unit.label, status, result.seconds, detail)
+        remaining[id(r)] -= 1
+        if remaining[id(r)] == 0:
+            units = next(u for q, u, _ in plans if q is r)
+            skipped = next(s for q, _, s in plans if q is r)
+            cert = finish(r, units, skipped)
+            if len(requests) > 1:
+                progress.note(f"{r.target} {r.op}: {cert['verdict']}")
+
+    try:
+        pool.run(all_units, on_result, skip)
+    finally:
+        progress.finish()
+        pool.close()
+    return [certificates[id(r)] for r in requests]
+
+
+def _plan(r: Request, prefix: str = "") -> tuple[list[Unit], list[dict]]:
+    from suite.properties import all_properties
+
+    if r.load_error is not None:
+        return [], []
+    info = r.info
+    dtypes = [d for d in (r.dtypes or info["dtypes"]) if d in info["dtypes"]]
+    units: list[Unit] = []
+    skipped: list[dict] = []
+    for prop in all_properties().values():
+        if r.op not in prop.ops:
+            continue
+        if r.properties is not None and prop.name not in r.properties:
+            continue
+        if prop.differentiable_only and not info["differentiable"]:
+            skipped.append({"property": prop.name, "reason": f"needs a differentiable backend; {info['backend']} is not"})
+            continue
+        for dtype in dtypes:
+            units.append(
+                Unit("property", r.adapter, r.op, prop.name, dtype, f"{prefix}{prop.name} {dtype}", info["origin"])
+            )
+    if not OPS[r.op].sampler and (r.properties is None or "error_profile" in r.properties):
+        for dtype in dtypes:
+            units.append(Unit("accuracy", r.adapter, r.op, "", dtype, f"{prefix}error profile {dtype}", info["origin"]))
+    return units, skipped
+
+
+def _unit_outcome(result: Result, implementation: str) -> dict:
+    unit = result.unit
+    reply = result.reply
+    if "not_run" in reply:
+        return {
+            "property": unit.property,
+            "op": unit.op,
+            "dtype": unit.dtype,
+            "implementation": implementation,
+            "status": SKIP,
+            "message": reply["not_run"],
+            "counterexample": {},
+            "expected": "",
+            "got": "",
+            "repro": "",
+            "observation": "",
+            "stats": {},
+        }
+    if "worker_error" in reply:
+        outcome = crash_outcome(unit, implementation, reply["worker_error"])
+        outcome["failure_kind"] = result.failure_kind
+        return outcome
+    if reply.get("ok"):
+        outcome = dict(reply["outcome"])
+        if outcome["status"] == FAIL:
+            outcome["failure_kind"] = "suite-error" if outcome["message"].startswith("suite error") else "property"
+        return outcome
+    return {
+        "property": unit.property,
+        "op": unit.op,
+        "dtype": unit.dtype,
+        "implementation": implementation,
+        "status": FAIL,
+        "message": "suite error: " + str(reply.get("error") or reply.get("usage_error")),
+        "counterexample": {},
+        "expected": "",
+        "got": reply.get("traceback", ""),
+        "repro": "",
+        "observation": "",
+        "stats": {},
+        "failure_kind": "suite-error",
+    }
+
+
+def _unit_status(result: Result) -> tuple[str, str]:
+    reply = result.reply
+    if "not_run" in reply:
+        return SKIP, reply["not_run"]
+    if "worker_error" in reply:
+        return FAIL, reply["worker_error"].message
+    if result.unit.cmd == "accuracy":
+        acc = reply.get("accuracy", {}) if reply.get("ok") else {}
+        if acc.get("error"):
+            return "done", acc["error"]
+        return "done", f"max {_fmt_ulp(acc.get('max_ulp'))} ULP" if "max_ulp" in acc else ""
+    if not reply.get("ok"):
+        return FAIL, str(reply.get("error", ""))[:120]
+    outcome = reply["outcome"]
+    detail = outcome["message"].splitlines()[0][:120] if outcome["status"] == FAIL else outcome.get("observation", "")[:80]
+    return outcome["status"], detail
+
+
+def _fmt_ulp(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    if value >= 1e6:
+        return f"{value:.2e}"
+    return f"{value:.3g}"
+
+
+def below_strict(grade: str | None) -> bool:
+    """Whether a graded property's grade fails ``--policy strict``: a letter grade below A
+    (ulp_accuracy) or "inaccurate" (argmax_accuracy). Descriptive grades (rounding) never fail."""
+    if not grade:
+        return False
+    return (len(grade) == 1 and grade.isalpha() and grade.upper() != "A") or grade == "inaccurate"
+
+
+def aggregate_status(statuses: list[str]) -> str:
+    for status in STATUS_ORDER:
+        if status in statuses:
+            return status
+    return SKIP
+
+
+def worst_ulp(stats_by_dtype: dict[str, dict]) -> float | str | None:
+    """The largest ULP statistic over dtypes (keys containing 'ulp' and starting with 'max'), if any."""
+    worst = None
+    for stats in stats_by_dtype.values():
+        for key, value in stats.items():
+            if "ulp" in key and key.startswith("max"):
+                v = float("inf") if value == "inf" else value
+                if isinstance(v, (int, float)) and v == v and (worst is None or v > worst):
+                    worst = v
+    if worst == float("inf"):
+        return "inf"
+    return worst
+
+
+def _assemble(r, units, results, skipped, profile, seed, timeout, policy, seconds) -> dict:
+    from suite.properties import all_properties
+
+    info = r.info
+    implementation = info.get("name", r.target)
+    registry = all_properties()
+    per_prop: dict[str, dict[str, dict]] = {}
+    accuracy: dict[str, dict] = {}
+    unit_seconds: dict[str, float] = {}
+    for result in sorted(results, key=lambda res: res.unit.index):
+        unit = result.unit
+        if unit.cmd == "accuracy":
+            unit_seconds[f"error_profile/{unit.dtype}"] = round(result.seconds, 3)
+            if "not_run" in result.reply:
+                accuracy[unit.dtype] = {"skipped": result.reply["not_run"]}
+            elif "worker_error" in result.reply:
+                err = result.reply["worker_error"]
+                accuracy[unit.dtype] = {"error": f"the implementation {err.message}", "failure_kind": result.failure_kind}
+            elif result.reply.get("ok"):
+                accuracy[unit.dtype] = result.reply["accuracy"]
+            else:
+                accuracy[unit.dtype] = {"error": "suite error: " + str(result.reply.get("error"))}
+            continue
+        unit_seconds[f"{unit.property}/{unit.dtype}"] = round(result.seconds, 3)
+        outcome = _unit_outcome(result, implementation)
+        per_prop.setdefault(unit.property, {})[unit.dtype] = outcome
+
+    properties = []
+    impl_defined = []
+    reasons: list[str] = []
+    for name, by_dtype in per_prop.items():
+        prop = registry[name]
+        entry = {
+            "name": name,
+            "statement": prop.statement,
+            "kind": prop.kind,
+            "required": prop.required,
+            "status": aggregate_status([o["status"] for o in by_dtype.values()]),
+            "worst_ulp": worst_ulp({d: o.get("stats", {}) for d, o in by_dtype.items()}),
+            "reason": "",
+            "dtypes": {},
+        }
+        for dtype, o in by_dtype.items():
+            entry["dtypes"][dtype] = {k: v for k, v in o.items() if k not in ("property", "op", "dtype", "implementation")}
+            if o["status"] == IMPL_DEFINED:
+                impl_defined.append({"property": name, "dtype": dtype, "observation": o.get("observation", "")})
+            if policy == "strict" and o["status"] == PASS and below_strict(o.get("grade")):
+                reasons.append(f"{name} ({dtype}): grade {o['grade']} under --policy strict: {o.get('observation', '')}")
+            if o["status"] == FAIL:
+                kind = o.get("failure_kind", "property")
+                first = o["message"].splitlines()[0] if o["message"] else ""
+                if kind in ("crash", "timeout"):
+                    reasons.append(f"{name} ({dtype}): {first}")
+                elif prop.required or policy == "strict":
+                    reasons.append(f"{name} ({dtype}): {first}")
+        if entry["status"] == SKIP:
+            entry["reason"] = next((o["message"] for o in by_dtype.values() if o.get("message")), "")
+        properties.append(entry)
+    for s in skipped:
+        prop = registry[s["property"]]
+        properties.append(
+            {
+                "name": s["property"],
+                "statement": prop.statement,
+                "kind": prop.kind,
+                "required": prop.required,
+                "status": SKIP,
+                "worst_ulp": None,
+                "reason": s["reason"],
+                "dtypes": {},
+            }
+        )
+    for dtype, acc in accuracy.items():
+        if acc.get("failure_kind") in ("crash", "timeout"):
+            reasons.append(f"error profile ({dtype}): {acc['error']}")
+    if r.load_error is not None:
+        reasons.append(r.load_error["message"])
+
+    # One reason line per property is enough for the headline.
+    seen, headline = set(), []
+    for reason in reasons:
+        key = reason.split(" (")[0]
+        if key not in seen:
+            seen.add(key)
+            headline.append(reason)
+    certified = not reasons
+    versions = dict(suite_versions())
+    versions.update(info.get("versions", {}))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "target": r.target,
+        "implementation": implementation,
+        "description": info.get("description", ""),
+        "op": r.op,
+        "op_signature": OPS[r.op].signature,
+        "backend": info.get("backend", r.adapter.get("backend", "")),
+        "device": info.get("device", r.adapter.get("device", "")),
+        "dtypes": [d for d in (r.dtypes or info.get("dtypes", [])) if d in info.get("dtypes", [])],
+        "differentiable": info.get("differentiable", False),
+        "profile": profile,
+        "seed": seed,
+        "policy": policy,
+        "timeout_s": timeout,
+        "selected_properties": list(r.properties) if r.properties is not None else None,
+        "verdict": "certified" if certified else "not certified",
+        "certified": certified,
+        "reasons": headline,
+        "load_error": r.load_error,
+        "library_versions": versions,
+        "machine": machine(),
+        "properties": properties,
+        "implementation_defined": impl_defined,
+        "accuracy": accuracy,
+        "timings": {
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "total_s": round(seconds, 3),
+            "units_s": unit_seconds,
+        },
+    }

@@ -1,0 +1,269 @@
+"""The ``softmax-suite`` command line.
+
+    softmax-suite run                      certify every available built-in implementation; write reports/
+    softmax-suite certify TARGET --op OP   certify one implementation of one op; write a certificate
+
+Exit codes: 0 certified (``run``: every certification ran), 1 not certified,
+2 usage error (one line on stderr naming the problem and the fix).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from suite.adapter import UsageError
+from suite.ops import OPS
+
+EXIT_OK, EXIT_NOT_CERTIFIED, EXIT_USAGE = 0, 1, 2
+
+DESCRIPTION = """\
+softmax-suite: a conformance suite for softmax, log_softmax, logsumexp,
+cross-entropy, temperature softmax and Gumbel samplers.
+
+Properties (invariants, accuracy against an extended-precision oracle, gradients
+on differentiable backends, samplers' statistics) are checked with Hypothesis
+and every failure comes with a shrunk counterexample and a one-line repro. The
+implementation under test runs in a child process: a crash or hang is a failed
+property, never a crashed suite.
+
+Start with:  softmax-suite run
+"""
+
+CERTIFY_EPILOG = """\
+TARGET is package.module:function or path/to/file.py:function, called as the
+op's contract says, on the backend's native arrays (or the name of a built-in
+implementation: numpy-reference, scipy, torch-cpu, jax, torch-cuda):
+{contracts}
+
+exit status: 0 certified, 1 not certified (a required property failed, or the
+implementation crashed, hung or raised on valid input), 2 usage error.
+
+examples:
+  softmax-suite certify implementations.numpy_reference:softmax --op softmax
+  softmax-suite certify implementations/broken/naive_softmax.py:softmax --op softmax
+  softmax-suite certify mypkg.ops:fused_softmax --op softmax --backend torch --dtypes float32,bfloat16
+  softmax-suite certify torch-cpu --op log_softmax
+"""
+
+RUN_EPILOG = """\
+writes, under --report (default reports/):
+  matrix.md, matrix.html, index.html, matrix.json   the conformance matrix
+  IMPLEMENTATION/OP/certificate.{json,md} and index.html   one certificate each
+
+exit status: 0 when the matrix and certificates were written (verdicts are in
+the matrix; with --check, 1 when any implementation was not certified for an
+op), 2 usage error.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, no usage dump
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="softmax-suite", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="store_true", help="print the suite's version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    contracts = "\n".join(f"  {c.signature:<58} {c.summary}" for c in OPS.values())
+    certify = sub.add_parser(
+        "certify",
+        help="certify one implementation of one op and write its certificate",
+        description="Run every property that applies to OP against TARGET in a child process, print a summary "
+        "table, and write certificate.json, certificate.md and index.html to --report.",
+        epilog=CERTIFY_EPILOG.format(contracts=contracts),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    certify.add_argument("target", metavar="TARGET", help="package.module:function or path/to/file.py:function")
+    certify.add_argument("--op", required=True, metavar="OP", help="the op TARGET implements: " + ", ".join(OPS))
+    _common(certify)
+    certify.add_argument("--backend", default="numpy", help="native arrays TARGET takes and returns: numpy, torch or jax (default numpy)")
+    certify.add_argument("--device", default="cpu", help="cpu or cuda (cuda needs --backend torch; default cpu)")
+    certify.add_argument(
+        "--dtypes", default="", help="comma-separated dtypes to try, e.g. float32,float64 (default: every dtype the backend supports)"
+    )
+    certify.add_argument(
+        "--properties", default="", help="comma-separated properties to run (default: every property that applies; 'error_profile' is the plots' measurement)"
+    )
+    certify.add_argument("--report", metavar="DIR", help="where to write the certificate (default reports/TARGET-OP/)")
+
+    run = sub.add_parser(
+        "run",
+        help="certify every available built-in implementation for every op; write the conformance matrix",
+        description="Certify every available built-in implementation (numpy-reference, scipy, torch-cpu, jax, "
+        "torch-cuda where a GPU is visible) for every op it provides, and write one certificate each plus the "
+        "conformance matrix (implementations as columns, properties and implementation-defined behaviours as rows).",
+        epilog=RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common(run)
+    run.add_argument("--implementations", default="", help="comma-separated built-in implementations (default: all available)")
+    run.add_argument("--ops", default="", help="comma-separated ops (default: every op each implementation provides)")
+    run.add_argument("--dtypes", default="", help="comma-separated dtypes (default: all each implementation supports)")
+    run.add_argument("--report", metavar="DIR", default="reports", help="output directory (default reports/)")
+    run.add_argument("--check", action="store_true", help="exit 1 when any implementation is not certified for an op it provides")
+    return parser
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile", default="ci", help="Hypothesis profile: dev, ci or thorough (default ci)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the examples; same seed and profile give the same verdict (default 0)")
+    p.add_argument(
+        "--timeout", type=float, default=None, metavar="SECONDS",
+        help="limit for one property on one dtype; past it the property fails as a hang (default 180, 1800 with --profile thorough)"
+    )
+    p.add_argument("--policy", default="default", help="default: required properties must pass; strict: every property must pass")
+    p.add_argument("--jobs", type=int, default=0, help="worker processes (default: number of CPUs, at most 4)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
+
+def _split(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)  # stop the workers and write nothing partial
+    try:
+        return _main(argv)
+    except UsageError as exc:
+        print(f"softmax-suite: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("softmax-suite: interrupted; no report was written or changed for unfinished work", file=sys.stderr)
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from suite.certify import suite_versions
+
+        print(f"softmax-suite {suite_versions()['softmax-suite']}")
+        return EXIT_OK
+    if args.command == "certify":
+        return cmd_certify(args)
+    if args.command == "run":
+        return cmd_run(args)
+    parser.print_help()
+    return EXIT_USAGE
+
+
+def cmd_certify(args) -> int:
+    from suite import reports
+    from suite.certify import Progress, certify
+
+    start = time.monotonic()
+    cert = certify(
+        args.target,
+        args.op,
+        backend=args.backend,
+        device=args.device,
+        dtypes=_split(args.dtypes),
+        profile=args.profile,
+        seed=args.seed,
+        timeout=args.timeout,
+        policy=args.policy,
+        jobs=args.jobs or None,
+        progress=Progress(quiet=args.quiet),
+        properties=_split(args.properties),
+    )
+    directory = Path(args.report) if args.report else reports.default_certificate_dir(cert)
+    reports.write_certificate(cert, directory)
+    print(reports.summary_table(cert))
+    failures = reports.failure_reports(cert, first_per_property=True)
+    if failures:
+        print()
+        print("\n\n".join(failures))
+    print()
+    failed = [p["name"] for p in cert["properties"] if p["status"] == "fail"]
+    verdict = f"{cert['target']} {cert['op']}: {cert['verdict'].upper()}"
+    if cert["reasons"]:
+        verdict += " - " + (f"failed: {', '.join(failed)}" if failed else cert["reasons"][0])
+    print(verdict)
+    print(f"certificate: {directory / 'certificate.json'} ({time.monotonic() - start:.1f}s)")
+    return EXIT_OK if cert["certified"] else EXIT_NOT_CERTIFIED
+
+
+def cmd_run(args) -> int:
+    from suite import reports
+    from suite.adapter import builtin_adapters
+    from suite.certify import Progress, builtin_request, certify_many, check_dtypes, check_options
+
+    args.timeout = check_options(args.profile, args.policy, args.timeout)
+    start = time.monotonic()
+    wanted = set(_split(args.implementations))
+    known = [a.name for a in builtin_adapters()]
+    for name in wanted:
+        if name not in known:
+            raise UsageError(f"unknown built-in implementation {name!r}; choose --implementations from: {', '.join(known)}")
+    ops = _split(args.ops)
+    for op in ops:
+        if op not in OPS:
+            raise UsageError(f"unknown op {op!r}; choose --ops from: {', '.join(OPS)}")
+    dtypes = _split(args.dtypes)
+    check_dtypes(dtypes, dtypes, "")  # unknown names only; each implementation keeps the dtypes it supports
+    requests, unavailable = [], {}
+    for adapter in builtin_adapters():
+        if wanted and adapter.name not in wanted:
+            continue
+        reason = adapter.unavailable_reason()
+        if reason is not None:
+            unavailable[adapter.name] = reason
+            continue
+        for op in adapter.ops:
+            if ops and op not in ops:
+                continue
+            chosen = [d for d in dtypes if d in adapter.dtypes] if dtypes else None
+            if dtypes and not chosen:
+                continue
+            requests.append(builtin_request(adapter.name, op, chosen))
+    root = Path(args.report)
+    progress = Progress(quiet=args.quiet, only_problems=True)
+    for name, reason in unavailable.items():
+        progress.note(f"{name}: unavailable - {reason}")
+    if not requests:
+        raise UsageError("nothing to certify: no selected implementation is available here (see the reasons above)")
+
+    links = {}
+
+    def write(cert: dict) -> None:
+        rel = Path(reports.slug(cert["implementation"])) / cert["op"]
+        links[(cert["op"], cert["implementation"])] = f"{rel.as_posix()}/index.html"
+        reports.write_certificate(cert, root / rel)
+
+    certs = certify_many(
+        requests, args.profile, args.seed, args.timeout, args.policy, args.jobs or None, progress, on_certificate=write
+    )
+    reports.write_matrix(certs, unavailable, root, links)
+    width = max(len(c["implementation"]) for c in certs)
+    for c in certs:
+        line = f"{c['implementation']:<{width}}  {c['op']:<20} {c['verdict']}"
+        if c["reasons"]:
+            line += " - " + "; ".join(c["reasons"][:2])
+        print(line)
+    for name, reason in unavailable.items():
+        print(f"{name:<{width}}  {'(all ops)':<20} unavailable - {reason}")
+    print(f"\nconformance matrix: {root / 'matrix.html'} and {root / 'matrix.md'} ({time.monotonic() - start:.0f}s)")
+    if args.check and not all(c["certified"] for c in certs):
+        return EXIT_NOT_CERTIFIED
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

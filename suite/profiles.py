@@ -1,0 +1,45 @@
+"""Hypothesis profiles shared by the CLI, the pytest plugin and the suite's own tests.
+
+  dev       quick local iteration (15 examples per property)
+  ci        derandomized, no deadline: the same examples on every run (25 per property)
+  thorough  many examples, for a release or a new implementation (400 per property)
+
+``softmax-suite certify`` always runs with ``database=None`` and an explicit
+seed, so the same ``--seed`` and ``--profile`` give the same examples and the
+same verdict.
+"""
+from __future__ import annotations
+
+from hypothesis import HealthCheck, settings
+
+PROFILES: dict[str, dict] = {
+    "dev": dict(max_examples=15, deadline=None),
+    "ci": dict(
+        max_examples=25,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    ),
+    "thorough": dict(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck)),
+}
+
+CERTIFY_PROFILES = ("dev", "ci", "thorough")
+
+
+def register() -> None:
+    """Register every profile with Hypothesis (idempotent)."""
+    for name, options in PROFILES.items():
+        settings.register_profile(name, **options)
+
+
+def certification_settings(name: str) -> settings:
+    """The profile ``name`` made reproducible: no example database, nothing printed."""
+    if name not in PROFILES:
+        from suite.adapter import UsageError
+
+        raise UsageError(f"unknown profile {name!r}; choose one of: {', '.join(PROFILES)}")
+    options = dict(PROFILES[name])
+    options.update(database=None, print_blob=False)
+    return settings(**options)

@@ -1,0 +1,295 @@
+"""pytest plugin: run the softmax-suite battery inside another project's test suite.
+
+Registered as a ``pytest11`` entry point, so it is active wherever softmax-suite
+is installed. Three ways to use it:
+
+1. From the command line, no test file needed::
+
+       pytest --softmax-target mypkg.ops:softmax --softmax-op softmax [--softmax-backend torch]
+
+   adds one test per property and dtype, with ids like
+   ``softmax-suite::mypkg.ops:softmax-softmax-finite_outputs-float32``.
+   ``--softmax-xfail finite_outputs,definition-float16`` (or the ini option
+   ``softmax_xfail``) marks those properties (all dtypes, or one) as expected
+   failures without hiding the rest.
+
+2. Parametrized in a test file, where each property is its own test id and can
+   carry its own marks::
+
+       from suite.pytest_plugin import property_cases, check_case
+
+       @pytest.mark.parametrize("case", property_cases(my_softmax, "softmax", xfail={"ulp_accuracy": "known"}))
+       def test_my_softmax(case):
+           check_case(case)
+
+3. Whole certification in one test, through the ``softmax_certify`` fixture or
+   :func:`certify_callable`::
+
+       def test_certified(softmax_certify):
+           result = softmax_certify(my_softmax, "softmax", backend="numpy")
+           assert result.certified, result.report()
+
+These run in the pytest process (pytest is the harness); ``softmax-suite
+certify`` is the isolated, crash-proof path.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pytest
+
+from suite.adapter import BACKEND_GLUE, UsageError, load_target
+from suite.ops import OPS
+from suite.runner import FAIL, IMPL_DEFINED, SKIP, Outcome
+
+# --------------------------------------------------------------------------- helpers
+
+
+def callable_adapter(fn: Callable, op: str, backend: str = "numpy", device: str = "cpu"):
+    """A built-in backend's glue around ``fn`` as ``op`` (like :func:`suite.adapter.load_target`)."""
+    if op not in OPS:
+        raise UsageError(f"unknown op {op!r}; choose one of: {', '.join(OPS)}")
+    glue_module = BACKEND_GLUE.get((backend, device))
+    if glue_module is None:
+        raise UsageError(f"unsupported backend/device {backend}/{device}")
+    glue = importlib.import_module(glue_module).ADAPTER
+    reason = glue.unavailable_reason()
+    if reason is not None:
+        raise UsageError(f"backend {backend} on {device} is not usable here: {reason}")
+    module = getattr(fn, "__module__", None) or "__main__"
+    qualname = getattr(fn, "__qualname__", getattr(fn, "__name__", "fn"))
+    spec = f"{module}:{qualname}"
+    return dataclasses.replace(
+        glue,
+        name=spec,
+        ops={op: fn},
+        description=f"{op} under pytest on {backend}/{device}",
+        origin=f"load_target({spec!r}, op={op!r}, backend={backend!r}, device={device!r})",
+    )
+
+
+def _settings(profile: str | None):
+    from hypothesis import settings
+
+    from suite.profiles import certification_settings
+
+    return certification_settings(profile) if profile else settings()
+
+
+@dataclass
+class Case:
+    """One property on one dtype of one implementation: what a generated test runs."""
+
+    adapter: Any
+    op: str
+    prop: Any
+    dtype: str
+    profile: str | None = "ci"
+    seed: int | None = 0
+
+    @property
+    def id(self) -> str:
+        return f"{self.adapter.name}-{self.op}-{self.prop.name}-{self.dtype}"
+
+
+def _cases(adapter, op: str, dtypes=None, profile="ci", seed=0, properties=None) -> list[Case]:
+    from suite.properties import properties_for
+
+    chosen = [d for d in (dtypes or adapter.dtypes) if d in adapter.dtypes]
+    return [
+        Case(adapter, op, prop, dtype, profile, seed)
+        for prop in properties_for(op, adapter.differentiable)
+        if properties is None or prop.name in properties
+        for dtype in chosen
+    ]
+
+
+def _xfail_matches(xfail, prop: str, dtype: str):
+    """xfail: names ("prop" or "prop-dtype") or a mapping name -> reason."""
+    if not xfail:
+        return None
+    items = xfail.items() if isinstance(xfail, dict) else ((name, "") for name in xfail)
+    for name, reason in items:
+        if name in (prop, f"{prop}-{dtype}"):
+            return reason or f"{name} marked as an expected failure"
+    return None
+
+
+def property_cases(
+    fn_or_target,
+    op: str,
+    backend: str = "numpy",
+    device: str = "cpu",
+    dtypes=None,
+    xfail=None,
+    profile: str | None = "ci",
+    seed: int | None = 0,
+    properties=None,
+) -> list:
+    """``pytest.param`` per property and dtype, for ``@pytest.mark.parametrize("case", ...)``."""
+    if isinstance(fn_or_target, str):
+        adapter = load_target(fn_or_target, op, backend, device)
+    else:
+        adapter = callable_adapter(fn_or_target, op, backend, device)
+    params = []
+    for case in _cases(adapter, op, dtypes, profile, seed, properties):
+        reason = _xfail_matches(xfail, case.prop.name, case.dtype)
+        marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason is not None else []
+        params.append(pytest.param(case, id=case.id, marks=marks))
+    return params
+
+
+def run_case(case: Case) -> Outcome:
+    from suite.runner import run_property
+
+    return run_property(case.prop, case.adapter, case.op, case.dtype, settings=_settings(case.profile), seed=case.seed)
+
+
+def check_case(case: Case) -> Outcome:
+    """Run one case; fail the test with the suite's report, skip it when the property was skipped."""
+    outcome = run_case(case)
+    if outcome.status == FAIL:
+        pytest.fail(outcome.report(), pytrace=False)
+    if outcome.status == SKIP:
+        pytest.skip(outcome.message)
+    return outcome
+
+
+@dataclass
+class Certification:
+    """What :func:`certify_callable` returns."""
+
+    op: str
+    implementation: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    required: dict[str, bool] = field(default_factory=dict)
+    policy: str = "default"
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == FAIL]
+
+    @property
+    def certified(self) -> bool:
+        from suite.certify import below_strict
+
+        strict = self.policy == "strict"
+        for o in self.outcomes:
+            if o.status == FAIL and (self.required.get(o.property, True) or strict):
+                return False
+            if strict and below_strict(getattr(o, "grade", "")):
+                return False
+        return True
+
+    @property
+    def implementation_defined(self) -> dict[str, str]:
+        return {f"{o.property}-{o.dtype}": o.observation for o in self.outcomes if o.status == IMPL_DEFINED}
+
+    def report(self) -> str:
+        head = f"{self.implementation} {self.op}: {'certified' if self.certified else 'NOT certified'}"
+        return "\n\n".join([head] + [o.report() for o in self.failures])
+
+
+def certify_callable(
+    fn: Callable,
+    op: str,
+    backend: str = "numpy",
+    device: str = "cpu",
+    dtypes=None,
+    profile: str | None = "ci",
+    seed: int | None = 0,
+    policy: str = "default",
+    properties=None,
+) -> Certification:
+    """Run every property for ``op`` (or those named in ``properties``) against ``fn`` in this
+    process; return the verdict and outcomes."""
+    adapter = callable_adapter(fn, op, backend, device)
+    result = Certification(op, adapter.name, policy=policy)
+    for case in _cases(adapter, op, dtypes, profile, seed, properties):
+        result.required[case.prop.name] = case.prop.required
+        result.outcomes.append(run_case(case))
+    return result
+
+
+# --------------------------------------------------------------------------- pytest hooks
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("softmax-suite", "softmax-suite conformance battery")
+    group.addoption("--softmax-target", default=None, help="package.module:function or path/to/file.py:function to certify")
+    group.addoption("--softmax-op", default=None, help="the op the target implements: " + ", ".join(OPS))
+    group.addoption("--softmax-backend", default="numpy", help="numpy, torch or jax (default numpy)")
+    group.addoption("--softmax-device", default="cpu", help="cpu or cuda (default cpu)")
+    group.addoption("--softmax-dtypes", default="", help="comma-separated dtypes (default: all the backend supports)")
+    group.addoption("--softmax-profile", default="ci", help="Hypothesis profile: dev, ci or thorough (default ci)")
+    group.addoption("--softmax-seed", default=0, type=int, help="seed for the examples (default 0)")
+    group.addoption("--softmax-xfail", default="", help="comma-separated properties (or property-dtype) to mark xfail")
+    parser.addini("softmax_xfail", "properties (or property-dtype) of the --softmax-target battery to mark xfail", type="linelist", default=[])
+
+
+@pytest.fixture
+def softmax_certify():
+    """certify_callable(fn, op, backend="numpy", ...) -> Certification; assert ``.certified``."""
+    return certify_callable
+
+
+class SoftmaxPropertyItem(pytest.Item):
+    def __init__(self, *, case: Case, **kwargs):
+        super().__init__(**kwargs)
+        self.case = case
+
+    def runtest(self):
+        outcome = run_case(self.case)
+        if outcome.status == FAIL:
+            raise SoftmaxPropertyFailure(outcome.report())
+        if outcome.status == SKIP:
+            pytest.skip(outcome.message)
+        self.user_properties.append(("status", outcome.status))
+        if outcome.observation:
+            self.user_properties.append(("observation", outcome.observation))
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, SoftmaxPropertyFailure):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return "softmax-suite", None, self.name
+
+
+class SoftmaxPropertyFailure(AssertionError):
+    pass
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session, config, items):
+    target = config.getoption("--softmax-target")
+    if not target:
+        return
+    op = config.getoption("--softmax-op")
+    if not op:
+        raise pytest.UsageError("--softmax-target needs --softmax-op (one of: " + ", ".join(OPS) + ")")
+    try:
+        adapter = load_target(target, op, config.getoption("--softmax-backend"), config.getoption("--softmax-device"))
+    except UsageError as exc:
+        raise pytest.UsageError(f"softmax-suite: {exc}") from None
+    dtypes = [d.strip() for d in config.getoption("--softmax-dtypes").split(",") if d.strip()]
+    unknown = [d for d in dtypes if d not in adapter.dtypes]
+    if unknown:
+        raise pytest.UsageError(f"softmax-suite: dtype(s) {', '.join(unknown)} not supported; choose from {','.join(adapter.dtypes)}")
+    xfail = [x.strip() for x in config.getoption("--softmax-xfail").split(",") if x.strip()] + list(config.getini("softmax_xfail"))
+    for case in _cases(adapter, op, dtypes, config.getoption("--softmax-profile"), config.getoption("--softmax-seed")):
+        item = SoftmaxPropertyItem.from_parent(session, name=case.id, nodeid=f"softmax-suite::{case.id}", case=case)
+        reason = _xfail_matches(xfail, case.prop.name, case.dtype)
+        if reason is not None:
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=False))
+        if not case.prop.required:
+            item.add_marker(pytest.mark.softmax_not_required)
+        items.append(item)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "softmax_not_required: a graded or probe property that does not decide the verdict")

@@ -1,0 +1,611 @@
+"""Certificates and the conformance matrix on disk: JSON, Markdown and HTML with plots.
+
+Every file is written to a temporary directory beside the destination and then
+moved into place with :func:`os.replace`, one file at a time: a reader sees the
+old file or the new one, never half of one, and a run that fails or is
+interrupted leaves an earlier report where it was.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from suite.runner import FAIL, IMPL_DEFINED, PASS, SKIP
+
+DEFAULT_REPORTS = Path("reports")
+STATUS_MARK = {PASS: "pass", FAIL: "FAIL", IMPL_DEFINED: "implementation-defined", SKIP: "skipped"}
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_files(directory: Path, files: dict[str, str | bytes]) -> list[Path]:
+    """Write ``files`` (name -> content) into ``directory`` atomically, file by file."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".softmax-suite-", dir=directory.parent if directory.parent.exists() else None))
+    written = []
+    try:
+        for name, content in files.items():
+            path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            with open(path, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        for name in files:
+            final = directory / name
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / name, final)
+            written.append(final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return written
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "target"
+
+
+def default_certificate_dir(cert: dict) -> Path:
+    return DEFAULT_REPORTS / f"{slug(cert['target'])}-{cert['op']}"
+
+
+def to_json(cert: dict) -> str:
+    return json.dumps(_json_safe(cert), indent=2, sort_keys=False) + "\n"
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if value != value else ("inf" if value > 0 else "-inf")
+    return value
+
+
+def write_certificate(cert: dict, directory: Path | str | None = None) -> list[Path]:
+    directory = Path(directory) if directory is not None else default_certificate_dir(cert)
+    return write_files(
+        directory,
+        {
+            "certificate.json": to_json(cert),
+            "certificate.md": certificate_markdown(cert),
+            "index.html": certificate_html(cert),
+        },
+    )
+
+
+# --------------------------------------------------------------------------- text
+
+
+def fmt_ulp(value) -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, str):
+        return value
+    if value >= 1e6:
+        return f"{value:.3g}"
+    return f"{value:.3g}"
+
+
+def property_detail(entry: dict) -> str:
+    """One line: why it failed, what it observed, or why it was skipped."""
+    if entry["status"] == SKIP:
+        return entry.get("reason", "")
+    if entry["status"] == FAIL:
+        for dtype, o in entry["dtypes"].items():
+            if o["status"] == FAIL:
+                first = o["message"].splitlines()[0] if o["message"] else ""
+                return f"{dtype}: {first}"
+    grades = {d: o.get("grade") for d, o in entry["dtypes"].items() if o.get("grade")}
+    if entry["status"] == PASS and grades:
+        if len(set(grades.values())) == 1 and len(grades) > 1:
+            return f"grade {next(iter(grades.values()))} on {', '.join(grades)}"
+        return "; ".join(f"{d}: {entry['dtypes'][d].get('observation') or 'grade ' + g}" for d, g in grades.items())
+    if entry["status"] == IMPL_DEFINED:
+        seen = {}
+        for dtype, o in entry["dtypes"].items():
+            seen.setdefault(o.get("observation", ""), []).append(dtype)
+        return "; ".join(f"{obs} ({', '.join(ds)})" if len(seen) > 1 else obs for obs, ds in seen.items())
+    return ""
+
+
+def summary_rows(cert: dict) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for p in cert["properties"]:
+        name = p["name"] + ("" if p["required"] else " (not required)")
+        rows.append((name, STATUS_MARK.get(p["status"], p["status"]), fmt_ulp(p.get("worst_ulp")), property_detail(p)))
+    return rows
+
+
+def summary_table(cert: dict) -> str:
+    """The plain-text table printed at the end of ``certify``."""
+    rows = [("property", "status", "worst ULP", "detail")] + summary_rows(cert)
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = []
+    for i, r in enumerate(rows):
+        detail = r[3] if len(r[3]) <= 90 else r[3][:87] + "..."
+        lines.append(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {detail}".rstrip())
+        if i == 0:
+            lines.append("-" * (sum(widths) + 4 + 40))
+    return "\n".join(lines)
+
+
+def failure_reports(cert: dict, first_per_property: bool = False) -> list[str]:
+    """Each failure as: property, message, counterexample, expected vs got, repro."""
+    out = []
+    for p in cert["properties"]:
+        shown = 0
+        for dtype, o in p["dtypes"].items():
+            if o["status"] != FAIL:
+                continue
+            shown += 1
+            if first_per_property and shown > 1:
+                continue
+            lines = [f"{p['name']} failed for {cert['op']} on {cert['implementation']} ({dtype}): {o['message'].strip()}"]
+            for label, value in o.get("counterexample", {}).items():
+                lines.append(f"  {label} = {value}")
+            if o.get("expected"):
+                lines.append(f"  expected: {o['expected']}")
+            if o.get("got"):
+                lines.append(f"  got:      {o['got']}")
+            if o.get("repro"):
+                lines.append(f"  repro: {o['repro']}")
+            out.append("\n".join(lines))
+        if first_per_property and shown > 1:
+            out[-1] += f"\n  (also fails for {shown - 1} more dtype(s); see the certificate)"
+    return out
+
+
+def _md_cell(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def certificate_markdown(cert: dict) -> str:
+    lines = [
+        f"# softmax-suite certificate: {cert['target']} ({cert['op']})",
+        "",
+        f"**Verdict: {cert['verdict']}**" + (f" - {len(cert['reasons'])} problem(s)" if cert["reasons"] else ""),
+        "",
+        "| | |",
+        "|---|---|",
+        f"| target | `{_md_cell(cert['target'])}` |",
+        f"| implementation | {_md_cell(cert['implementation'])} {_md_cell(cert.get('description', ''))} |",
+        f"| op | `{cert['op_signature']}` |",
+        f"| backend / device | {cert['backend']} / {cert['device']} |",
+        f"| dtypes | {', '.join(cert['dtypes'])} |",
+        f"| profile / seed / policy | {cert['profile']} / {cert['seed']} / {cert['policy']} |",
+        f"| versions | {_md_cell(', '.join(f'{k} {v}' for k, v in cert['library_versions'].items()))} |",
+        f"| machine | {_md_cell(cert['machine'].get('platform', ''))}, {cert['machine'].get('cpu_count')} CPUs, Python {cert['machine'].get('python')} |",
+        f"| schema | {cert['schema_version']} (docs/certificate-schema.md) |",
+        "",
+    ]
+    if cert["reasons"]:
+        lines += ["## Why not certified", ""] + [f"- {_md_cell(r)}" for r in cert["reasons"]] + [""]
+    if cert.get("load_error"):
+        lines += ["```", cert["load_error"].get("details", ""), "```", ""]
+    lines += ["## Properties", "", "| property | status | worst ULP | detail |", "|---|---|---:|---|"]
+    for row in summary_rows(cert):
+        lines.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
+    lines.append("")
+    if cert["implementation_defined"]:
+        lines += ["## Implementation-defined behaviours", "", "| behaviour | dtype | observed |", "|---|---|---|"]
+        for b in cert["implementation_defined"]:
+            lines.append(f"| {b['property']} | {b['dtype']} | {_md_cell(b['observation'])} |")
+        lines.append("")
+    if cert.get("accuracy"):
+        lines += ["## Error profile (ULPs against the extended-precision oracle)", "", "| dtype | samples | median | p99 | max | non-finite |", "|---|---:|---:|---:|---:|---:|"]
+        for dtype, acc in cert["accuracy"].items():
+            if "error" in acc or "skipped" in acc:
+                lines.append(f"| {dtype} | - | - | - | - | {_md_cell(acc.get('error') or acc.get('skipped'))} |")
+            else:
+                lines.append(
+                    f"| {dtype} | {acc['n']} | {fmt_ulp(acc['median_ulp'])} | {fmt_ulp(acc['p99_ulp'])} | {fmt_ulp(acc['max_ulp'])} | {acc['nonfinite']} |"
+                )
+        lines.append("")
+    failures = failure_reports(cert)
+    if failures:
+        lines += ["## Failures", ""]
+        for f in failures:
+            lines += ["```", f, "```", ""]
+    lines += [f"_Created {cert['timings']['created']} in {cert['timings']['total_s']:.1f}s._", ""]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def _matplotlib():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        return plt
+    except Exception:
+        return None
+
+
+def _png(fig, plt) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _num(v):
+    if isinstance(v, str):
+        return {"inf": math.inf, "-inf": -math.inf}.get(v, math.nan)
+    return math.nan if v is None else float(v)
+
+
+def _accuracy_plots(cert: dict) -> list[tuple[str, str]]:
+    """(caption, base64 PNG) for the ULP histograms per dtype and error against logit magnitude."""
+    acc = {d: a for d, a in cert.get("accuracy", {}).items() if "hist_counts" in a}
+    if not acc:
+        return []
+    plt = _matplotlib()
+    if plt is None:
+        return []
+    plots = []
+    dtypes = list(acc)
+    fig, axes = plt.subplots(1, len(dtypes), figsize=(3.2 * len(dtypes), 2.8), squeeze=False)
+    for ax, dtype in zip(axes[0], dtypes):
+        a = acc[dtype]
+        edges = a["hist_edges"]
+        labels = [f"<{_edge(edges[i + 1])}" for i in range(len(edges) - 1)] + [f">={_edge(edges[-1])}", "inf/NaN"]
+        counts = a["hist_counts"]
+        colors = ["#4c72b0"] * (len(counts) - 1) + ["#c44e52"]
+        ax.bar(range(len(counts)), counts, color=colors)
+        ax.set_xticks(range(len(counts)))
+        ax.set_xticklabels(labels[: len(counts)], rotation=70, fontsize=7)
+        ax.set_title(f"{dtype}: max {fmt_ulp(a['max_ulp'])} ULP", fontsize=9)
+        ax.set_xlabel("error (ULPs)", fontsize=8)
+        ax.set_ylabel("outputs", fontsize=8)
+    fig.suptitle(f"{cert['target']} {cert['op']}: error histogram per dtype", fontsize=10, y=1.0)
+    fig.tight_layout()
+    plots.append(("Error histograms in ULPs, per dtype", _png(fig, plt)))
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    cap = 1e30
+    for dtype in dtypes:
+        a = acc[dtype]
+        mags = [_num(m) for m in a["magnitude"]]
+        errs = [_num(e) for e in a["row_max_ulp"]]
+        finite = [(m, max(e, 1e-3)) for m, e in zip(mags, errs) if math.isfinite(e)]
+        bad = [m for m, e in zip(mags, errs) if not math.isfinite(e)]
+        line = ax.plot([m for m, _ in finite], [e for _, e in finite], "o-", ms=3, lw=1, label=dtype)[0]
+        if bad:
+            ax.plot(bad, [cap] * len(bad), "x", color=line.get_color(), ms=6, label=f"{dtype} inf/NaN")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("logit magnitude max|x| of the row")
+    ax.set_ylabel("max error in the row (ULPs)")
+    ax.set_title(f"{cert['target']} {cert['op']}: error against logit magnitude (x at top: inf/NaN)", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(True, which="major", alpha=0.3)
+    plots.append(("Error against logit magnitude", _png(fig, plt)))
+    return plots
+
+
+def _stats_plot(cert: dict) -> tuple[str, str] | None:
+    """Whatever ULP statistics the properties recorded (e.g. max_ulp), per property and dtype."""
+    points = []
+    for p in cert["properties"]:
+        for dtype, o in p["dtypes"].items():
+            for key, value in o.get("stats", {}).items():
+                if (
+                    "ulp" in key
+                    and key.startswith(("max", "p99"))
+                    and "." not in key
+                    and isinstance(value, (int, float))
+                    and math.isfinite(value)
+                ):
+                    points.append((f"{p['name']}:{key}", dtype, value))
+    if not points:
+        return None
+    plt = _matplotlib()
+    if plt is None:
+        return None
+    labels = sorted({p[0] for p in points})
+    dtypes = sorted({p[1] for p in points})
+    fig, ax = plt.subplots(figsize=(max(5, 0.5 * len(labels) * len(dtypes)), 3.2))
+    width = 0.8 / len(dtypes)
+    for j, dtype in enumerate(dtypes):
+        values = {lab: v for lab, d, v in points if d == dtype}
+        ax.bar([i + j * width for i in range(len(labels))], [max(values.get(lab, 0), 1e-3) for lab in labels], width, label=dtype)
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(labels))])
+    ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=7)
+    ax.set_yscale("log")
+    ax.set_ylabel("ULPs")
+    ax.legend(fontsize=7)
+    ax.set_title("ULP statistics recorded by the properties", fontsize=9)
+    return ("ULP statistics recorded by the properties", _png(fig, plt))
+
+
+def _edge(v: float) -> str:
+    if v >= 1024:
+        return f"2^{int(round(math.log2(v)))}"
+    return f"{v:g}"
+
+
+# --------------------------------------------------------------------------- HTML
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top;font-size:14px}
+th{background:#f2f2f2}.pass{background:#e3f5e1}.fail{background:#fbe0e0;font-weight:bold}.implementation-defined{background:#fff5d6}
+.skipped{background:#eee;color:#666}.unavailable{background:#eee;color:#666}pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}
+.verdict-certified{color:#1a7f37}.verdict-not{color:#b42318}figure{margin:1em 0}figcaption{font-size:13px;color:#555}
+td.num{text-align:right}
+"""
+
+RENDER_CHECK = """
+<script>
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.querySelectorAll('img.plot'));
+  var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
+  var el = document.getElementById('render-check');
+  if (el) { el.setAttribute('data-plots-total', imgs.length); el.setAttribute('data-plots-loaded', ok);
+            el.textContent = 'plots rendered: ' + ok + '/' + imgs.length; }
+});
+</script>
+"""
+
+
+def _e(text) -> str:
+    return html.escape(str(text))
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{_e(title)}</title>"
+        f"<style>{CSS}</style></head><body>\n{body}\n"
+        f"<p id=\"render-check\" style=\"font-size:11px;color:#999\">plots rendered: pending</p>{RENDER_CHECK}</body></html>\n"
+    )
+
+
+def certificate_html(cert: dict, link_back: str | None = None) -> str:
+    verdict_class = "verdict-certified" if cert["certified"] else "verdict-not"
+    parts = []
+    if link_back:
+        parts.append(f'<p><a href="{_e(link_back)}">&larr; conformance matrix</a></p>')
+    parts += [
+        f"<h1>{_e(cert['target'])} &mdash; {_e(cert['op'])}</h1>",
+        f"<h2 class=\"{verdict_class}\" id=\"verdict\">{_e(cert['verdict'])}</h2>",
+    ]
+    if cert["reasons"]:
+        parts.append("<ul>" + "".join(f"<li>{_e(r)}</li>" for r in cert["reasons"]) + "</ul>")
+    meta = [
+        ("implementation", f"{cert['implementation']} {cert.get('description', '')}"),
+        ("op", cert["op_signature"]),
+        ("backend / device", f"{cert['backend']} / {cert['device']}"),
+        ("dtypes", ", ".join(cert["dtypes"])),
+        ("profile / seed / policy", f"{cert['profile']} / {cert['seed']} / {cert['policy']}"),
+        ("versions", ", ".join(f"{k} {v}" for k, v in cert["library_versions"].items())),
+        ("machine", f"{cert['machine'].get('platform')} ({cert['machine'].get('cpu_count')} CPUs), Python {cert['machine'].get('python')}"),
+        ("created", f"{cert['timings']['created']} ({cert['timings']['total_s']:.1f}s)"),
+    ]
+    parts.append("<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in meta) + "</table>")
+    parts.append("<h2>Properties</h2><table id=\"properties\"><tr><th>property</th><th>status</th><th>worst ULP</th><th>per dtype</th><th>detail</th></tr>")
+    for p in cert["properties"]:
+        per = " ".join(
+            f"<span class=\"{_e(o['status'])}\" title=\"{_e(o.get('message') or o.get('observation', ''))}\">{_e(d)}</span>"
+            for d, o in p["dtypes"].items()
+        )
+        name = p["name"] + ("" if p["required"] else " <small>(not required)</small>")
+        parts.append(
+            f"<tr><td title=\"{_e(p['statement'])}\">{name}</td><td class=\"{_e(p['status'])}\">{_e(STATUS_MARK.get(p['status'], p['status']))}</td>"
+            f"<td class=\"num\">{_e(fmt_ulp(p.get('worst_ulp')))}</td><td>{per}</td><td>{_e(property_detail(p))}</td></tr>"
+        )
+    parts.append("</table>")
+    if cert["implementation_defined"]:
+        parts.append("<h2>Implementation-defined behaviours</h2><table><tr><th>behaviour</th><th>dtype</th><th>observed</th></tr>")
+        for b in cert["implementation_defined"]:
+            parts.append(f"<tr><td>{_e(b['property'])}</td><td>{_e(b['dtype'])}</td><td>{_e(b['observation'])}</td></tr>")
+        parts.append("</table>")
+    parts.append("<h2>Error profile</h2>")
+    plots = _accuracy_plots(cert)
+    stats_plot = _stats_plot(cert)
+    if stats_plot:
+        plots.append(stats_plot)
+    if not plots:
+        parts.append("<p class=\"no-accuracy\">no accuracy data</p>")
+    for caption, data in plots:
+        parts.append(f"<figure><img class=\"plot\" alt=\"{_e(caption)}\" src=\"data:image/png;base64,{data}\"><figcaption>{_e(caption)}</figcaption></figure>")
+    failures = failure_reports(cert)
+    if failures:
+        parts.append("<h2>Failures</h2>")
+        parts += [f"<pre>{_e(f)}</pre>" for f in failures]
+    if cert.get("load_error"):
+        parts.append(f"<pre>{_e(cert['load_error'].get('details', ''))}</pre>")
+    return _page(f"softmax-suite: {cert['target']} {cert['op']}", "\n".join(parts))
+
+
+# --------------------------------------------------------------------------- the matrix
+
+
+def matrix_data(certs: list[dict], unavailable: dict[str, str]) -> dict:
+    """Columns: implementations; rows: (op, property or behaviour); cells: a short status."""
+    columns = []
+    for c in certs:
+        if c["implementation"] not in columns:
+            columns.append(c["implementation"])
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    verdicts: dict[tuple[str, str], str] = {}
+    for c in certs:
+        verdicts[(c["op"], c["implementation"])] = c["verdict"]
+        for p in c["properties"]:
+            if p["status"] == IMPL_DEFINED:
+                cell = property_detail(p)
+            elif p["status"] == FAIL:
+                failing = [d for d, o in p["dtypes"].items() if o["status"] == FAIL]
+                cell = "FAIL (" + ", ".join(failing) + ")"
+            elif p["status"] == SKIP:
+                cell = "skipped"
+            else:
+                cell = "pass"
+                grades = sorted({o.get("grade") for o in p["dtypes"].values() if o.get("grade")})
+                if grades:
+                    cell += ", grade " + "/".join(grades)
+                if p.get("worst_ulp") not in (None, ""):
+                    cell += f" ({fmt_ulp(p['worst_ulp'])} ULP)"
+            rows.setdefault((c["op"], p["name"]), {})[c["implementation"]] = cell
+        acc = [a for a in c.get("accuracy", {}).values() if "max_ulp" in a]
+        if acc:
+            worst = max(_num(a["max_ulp"]) for a in acc)
+            rows.setdefault((c["op"], "error profile: max ULP"), {})[c["implementation"]] = fmt_ulp(worst if math.isfinite(worst) else "inf")
+    return {"columns": columns, "unavailable": unavailable, "verdicts": verdicts, "rows": rows}
+
+
+def _cell_class(text: str) -> str:
+    if text.startswith("pass"):
+        return PASS
+    if text.startswith("FAIL"):
+        return "fail"
+    if text == "skipped" or text == "":
+        return SKIP
+    return IMPL_DEFINED
+
+
+def matrix_markdown(certs: list[dict], unavailable: dict[str, str], links: dict | None = None) -> str:
+    m = matrix_data(certs, unavailable)
+    cols = m["columns"]
+    lines = ["# softmax-suite conformance matrix", ""]
+    if certs:
+        c0 = certs[0]
+        lines += [f"Profile {c0['profile']}, seed {c0['seed']}, policy {c0['policy']}; {c0['machine'].get('platform')}.", ""]
+    if unavailable:
+        lines += ["Unavailable implementations:", ""] + [f"- **{n}**: {r}" for n, r in unavailable.items()] + [""]
+    ops = []
+    for op, _ in m["rows"]:
+        if op not in ops:
+            ops.append(op)
+    for op in ops:
+        lines += [f"## {op}", "", "| property / behaviour | " + " | ".join(cols + list(unavailable)) + " |", "|---" * (1 + len(cols) + len(unavailable)) + "|"]
+        verdict_cells = []
+        for col in cols:
+            v = m["verdicts"].get((op, col))
+            link = (links or {}).get((op, col))
+            verdict_cells.append("-" if v is None else (f"[{v}]({link})" if link else v))
+        lines.append("| **verdict** | " + " | ".join(verdict_cells + ["unavailable"] * len(unavailable)) + " |")
+        for (row_op, name), cells in m["rows"].items():
+            if row_op != op:
+                continue
+            lines.append(f"| {name} | " + " | ".join(_md_cell(cells.get(c, "-")) for c in cols) + " |" + " - |" * len(unavailable))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def matrix_html(certs: list[dict], unavailable: dict[str, str], links: dict | None = None) -> str:
+    m = matrix_data(certs, unavailable)
+    cols = m["columns"]
+    parts = ["<h1>softmax-suite conformance matrix</h1>"]
+    if certs:
+        c0 = certs[0]
+        parts.append(f"<p>Profile {_e(c0['profile'])}, seed {_e(c0['seed'])}, policy {_e(c0['policy'])}; {_e(c0['machine'].get('platform'))}.</p>")
+    if unavailable:
+        parts.append("<h2>Unavailable implementations</h2><ul id=\"unavailable\">" + "".join(f"<li><b>{_e(n)}</b>: {_e(r)}</li>" for n, r in unavailable.items()) + "</ul>")
+    ops = []
+    for op, _ in m["rows"]:
+        if op not in ops:
+            ops.append(op)
+    for op in ops:
+        parts.append(f"<h2>{_e(op)}</h2><table class=\"matrix\" id=\"matrix-{_e(op)}\"><tr><th>property / behaviour</th>")
+        parts += [f"<th>{_e(c)}</th>" for c in cols] + [f"<th class=\"unavailable\">{_e(n)}</th>" for n in unavailable] + ["</tr>"]
+        parts.append("<tr><th>verdict</th>")
+        for col in cols:
+            v = m["verdicts"].get((op, col))
+            link = (links or {}).get((op, col))
+            cls = "pass" if v == "certified" else ("fail" if v else "skipped")
+            text = _e(v or "-")
+            parts.append(f"<td class=\"{cls}\">" + (f"<a href=\"{_e(link)}\">{text}</a>" if link else text) + "</td>")
+        parts += [f"<td class=\"unavailable\" title=\"{_e(r)}\">unavailable</td>" for r in unavailable.values()] + ["</tr>"]
+        for (row_op, name), cells in m["rows"].items():
+            if row_op != op:
+                continue
+            parts.append(f"<tr><td>{_e(name)}</td>")
+            for col in cols:
+                text = cells.get(col, "-")
+                cls = "num" if name.startswith("error profile") else _cell_class(text)
+                parts.append(f"<td class=\"{cls}\">{_e(text)}</td>")
+            parts += ["<td class=\"unavailable\">-</td>" for _ in unavailable] + ["</tr>"]
+        parts.append("</table>")
+    plots = _matrix_plots(certs)
+    parts.append("<h2>Error profiles</h2>")
+    if not plots:
+        parts.append("<p class=\"no-accuracy\">no accuracy data</p>")
+    for caption, data in plots:
+        parts.append(f"<figure><img class=\"plot\" alt=\"{_e(caption)}\" src=\"data:image/png;base64,{data}\"><figcaption>{_e(caption)}</figcaption></figure>")
+    return _page("softmax-suite conformance matrix", "\n".join(parts))
+
+
+def _matrix_plots(certs: list[dict]) -> list[tuple[str, str]]:
+    """Per op: max ULP error against logit magnitude, one line per implementation and dtype."""
+    plt = _matplotlib()
+    if plt is None:
+        return []
+    plots = []
+    ops = []
+    for c in certs:
+        if c["op"] not in ops and any("row_max_ulp" in a for a in c.get("accuracy", {}).values()):
+            ops.append(c["op"])
+    for op in ops:
+        dtypes = []
+        for c in certs:
+            if c["op"] == op:
+                dtypes += [d for d, a in c.get("accuracy", {}).items() if "row_max_ulp" in a and d not in dtypes]
+        fig, axes = plt.subplots(1, len(dtypes), figsize=(3.3 * len(dtypes), 2.8), squeeze=False, sharey=True)
+        for ax, dtype in zip(axes[0], dtypes):
+            for c in certs:
+                a = c.get("accuracy", {}).get(dtype)
+                if c["op"] != op or not a or "row_max_ulp" not in a:
+                    continue
+                pts = [(_num(m), _num(e)) for m, e in zip(a["magnitude"], a["row_max_ulp"])]
+                ax.plot([m for m, e in pts], [min(max(e, 1e-3), 1e30) if math.isfinite(e) else 1e30 for m, e in pts], "-", lw=1, label=c["implementation"])
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_title(dtype, fontsize=9)
+            ax.set_xlabel("max|x|", fontsize=8)
+            ax.grid(True, alpha=0.3)
+        axes[0][0].set_ylabel("max ULP error", fontsize=8)
+        axes[0][-1].legend(fontsize=6)
+        fig.suptitle(f"{op}: error against logit magnitude", fontsize=10, y=1.0)
+        fig.tight_layout()
+        plots.append((f"{op}: error in ULPs against logit magnitude, per dtype", _png(fig, plt)))
+    return plots
+
+
+def write_matrix(certs: list[dict], unavailable: dict[str, str], directory: Path | str, links: dict | None = None) -> list[Path]:
+    data = matrix_data(certs, unavailable)
+    summary = {
+        "schema_version": "1.0",
+        "columns": data["columns"],
+        "unavailable": unavailable,
+        "certificates": [
+            {"implementation": c["implementation"], "op": c["op"], "verdict": c["verdict"], "path": (links or {}).get((c["op"], c["implementation"]), "")}
+            for c in certs
+        ],
+        "rows": [{"op": op, "row": name, "cells": cells} for (op, name), cells in data["rows"].items()],
+    }
+    return write_files(
+        Path(directory),
+        {
+            "matrix.md": matrix_markdown(certs, unavailable, links),
+            "matrix.html": matrix_html(certs, unavailable, links),
+            "index.html": matrix_html(certs, unavailable, links),
+            "matrix.json": json.dumps(_json_safe(summary), indent=2) + "\n",
+        },
+    )

@@ -1,0 +1,191 @@
+"""The child process that runs the implementation under test: ``python -m suite.worker``.
+
+Protocol: one JSON request per line on stdin, one JSON reply per line on the
+protocol channel (the process's original stdout; the target's own prints are
+redirected to stderr so they cannot corrupt it). Requests:
+
+  {"cmd": "load", "adapter": DESC}
+      -> {"ok": true, "info": {...}} | {"usage_error": "..."} | {"error": "..."}
+  {"cmd": "property", "adapter": DESC, "op", "property", "dtype", "profile", "seed"}
+      -> {"ok": true, "outcome": {...Outcome fields...}}
+  {"cmd": "accuracy", "adapter": DESC, "op", "dtype", "seed"}
+      -> {"ok": true, "accuracy": {...}}
+
+DESC rebuilds the adapter in this process: {"builtin": NAME} or
+{"target": SPEC, "op": OP, "backend": B, "device": D}. Before every call into
+the implementation the worker pickles the call's arguments (as NumPy arrays) to
+the file named by SOFTMAX_SUITE_LAST_CALL, so that when the call segfaults or
+hangs the parent can still report the input that did it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import faulthandler
+import json
+import os
+import pickle
+import sys
+import traceback
+from typing import Any
+
+LAST_CALL_ENV = "SOFTMAX_SUITE_LAST_CALL"
+
+
+def desc_key(desc: dict) -> str:
+    return json.dumps(desc, sort_keys=True)
+
+
+def build_adapter(desc: dict):
+    from suite.adapter import builtin, load_target
+
+    if "builtin" in desc:
+        adapter = builtin(desc["builtin"])
+        reason = adapter.unavailable_reason()
+        if reason is not None:
+            from suite.adapter import UsageError
+
+            raise UsageError(f"implementation {adapter.name!r} is not usable here: {reason}")
+        return adapter
+    return load_target(desc["target"], desc["op"], desc.get("backend", "numpy"), desc.get("device", "cpu"))
+
+
+def _recording(adapter, path: str | None):
+    """The adapter with every op wrapped to record its arguments before the call."""
+    if not path:
+        return adapter
+
+    def wrap(op, fn):
+        def recorded(*args, **kwargs):
+            try:
+                plain = []
+                for a in args:
+                    try:
+                        plain.append(adapter.to_numpy(a) if adapter.is_native(a) else a)
+                    except Exception:
+                        plain.append(repr(a))
+                blob = pickle.dumps((op, plain, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+                with open(path, "wb") as fh:
+                    fh.write(blob)
+            except Exception:
+                pass
+            return fn(*args, **kwargs)
+
+        return recorded
+
+    return dataclasses.replace(adapter, ops={op: wrap(op, fn) for op, fn in adapter.ops.items()})
+
+
+class Worker:
+    def __init__(self) -> None:
+        self.adapters: dict[str, Any] = {}
+        self.last_call = os.environ.get(LAST_CALL_ENV)
+
+    def adapter(self, desc: dict):
+        key = desc_key(desc)
+        if key not in self.adapters:
+            self.adapters[key] = _recording(build_adapter(desc), self.last_call)
+        return self.adapters[key]
+
+    def handle(self, request: dict) -> dict:
+        from suite.adapter import UsageError
+
+        cmd = request.get("cmd")
+        try:
+            if cmd == "load":
+                adapter = self.adapter(request["adapter"])
+                # Import the suite's side now, so that no property's time limit pays for it.
+                from suite.properties import all_properties
+                import suite.error_profile  # noqa: F401
+                import suite.runner  # noqa: F401
+
+                all_properties()
+                try:
+                    versions = dict(adapter.versions())
+                except Exception as exc:  # a backend that fails to import is not usable
+                    return {"error": f"backend failed to import: {type(exc).__name__}: {exc}"}
+                return {
+                    "ok": True,
+                    "info": {
+                        "name": adapter.name,
+                        "backend": adapter.backend,
+                        "device": adapter.device,
+                        "dtypes": list(adapter.dtypes),
+                        "differentiable": adapter.differentiable,
+                        "ops": sorted(adapter.ops),
+                        "description": adapter.description,
+                        "origin": adapter.origin,
+                        "versions": versions,
+                    },
+                }
+            if cmd == "property":
+                return {"ok": True, "outcome": self.run_property(request)}
+            if cmd == "accuracy":
+                from suite.error_profile import measure
+
+                adapter = self.adapter(request["adapter"])
+                return {"ok": True, "accuracy": measure(adapter, request["op"], request["dtype"], request.get("seed", 0))}
+            if cmd == "ping":
+                return {"ok": True}
+            return {"error": f"unknown command {cmd!r}"}
+        except UsageError as exc:
+            return {"usage_error": str(exc)}
+        except Exception as exc:
+            return {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=6)}
+
+    def run_property(self, request: dict) -> dict:
+        from suite.profiles import certification_settings
+        from suite.properties import all_properties
+        from suite.runner import run_property
+
+        adapter = self.adapter(request["adapter"])
+        prop = all_properties()[request["property"]]
+        settings = certification_settings(request.get("profile", "ci"))
+        outcome = run_property(prop, adapter, request["op"], request["dtype"], settings=settings, seed=request.get("seed"))
+        return _plain(dataclasses.asdict(outcome))
+
+
+def _plain(value):
+    """JSON-safe: non-finite floats become the strings "inf", "-inf", "nan"; arrays become lists."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return _plain(value.tolist())
+    if isinstance(value, float):
+        if value != value:
+            return "nan"
+        if value in (float("inf"), float("-inf")):
+            return "inf" if value > 0 else "-inf"
+        return value
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def main() -> int:
+    # The protocol channel is a private copy of stdout; fd 1 becomes stderr so that
+    # anything the implementation prints lands in the captured log instead.
+    channel = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    faulthandler.enable(all_threads=False)
+    import warnings
+
+    warnings.simplefilter("ignore")
+    worker = Worker()
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        request = json.loads(line)
+        if request.get("cmd") == "exit":
+            break
+        reply = worker.handle(request)
+        channel.write(json.dumps(_plain(reply)) + "\n")
+        channel.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

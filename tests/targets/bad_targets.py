@@ -1,0 +1,54 @@
+"""Misbehaving softmax targets for the isolation tests: each breaks the suite's contract a different way."""
+import ctypes
+import os
+import time
+
+import numpy as np
+
+NOT_CALLABLE = 42
+
+
+def segfault(x, axis=-1):
+    ctypes.string_at(0)  # reads address 0: SIGSEGV
+
+
+def abort(x, axis=-1):
+    os.abort()
+
+
+def hang(x, axis=-1):
+    time.sleep(3600)
+
+
+def raises(x, axis=-1):
+    raise RuntimeError("this implementation always raises")
+
+
+def returns_list(x, axis=-1):
+    return np.asarray(x).tolist()
+
+
+def wrong_shape(x, axis=-1):
+    x = np.asarray(x)
+    out = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
+    return (out / np.sum(out, axis=axis, keepdims=True)).ravel()[:1].astype(x.dtype)
+
+
+def crash_on_large(x, axis=-1):
+    """Correct except that it segfaults when a logit exceeds 100: a crash in the middle of a certification."""
+    x = np.asarray(x)
+    if x.size and np.nanmax(np.where(np.isfinite(x), np.abs(x), 0)) > 100:
+        ctypes.string_at(0)
+    with np.errstate(all="ignore"):
+        m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+        m = np.where(np.isfinite(m), m, 0)
+        e = np.exp(x - m)
+        return (e / np.sum(e, axis=axis, keepdims=True)).astype(x.dtype)
+
+
+def chatty(x, axis=-1):
+    """Prints to stdout on every call; must not corrupt the worker's protocol."""
+    print("hello from the target")
+    from implementations.numpy_reference import softmax
+
+    return softmax(x, axis=axis)

@@ -1,0 +1,135 @@
+"""The implementation under test runs in a child process: crashes, hangs, exceptions and wrong
+return values become failed properties, and the certification goes on."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from suite.adapter import UsageError
+from suite.certify import certify
+from suite.isolation import Crashed, TimedOut, WorkerProcess, crash_context
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = ROOT / "tests" / "targets"
+BAD = f"{TARGETS / 'bad_targets.py'}"
+
+
+FEW = ["output_contract", "finite_outputs", "definition", "sums_to_one", "fully_masked_row", "error_profile"]
+
+
+def run(target, op="softmax", dtypes=("float32",), timeout=60.0, properties=FEW, **kw):
+    if properties is FEW:
+        from suite.properties import all_properties
+
+        properties = [p for p in FEW if p == "error_profile" or op in all_properties()[p].ops]
+    return certify(f"{BAD}:{target}", op, dtypes=list(dtypes), timeout=timeout, jobs=1, properties=properties, **kw)
+
+
+def outcome(cert, prop, dtype="float32"):
+    return next(p for p in cert["properties"] if p["name"] == prop)["dtypes"][dtype]
+
+
+def statuses(cert):
+    return {p["name"]: p["status"] for p in cert["properties"]}
+
+
+def test_segfault_is_a_failed_property_with_the_input():
+    cert = run("segfault")
+    assert not cert["certified"]
+    o = outcome(cert, "output_contract")
+    assert o["status"] == "fail" and o["failure_kind"] == "crash"
+    assert "crashed with signal SIGSEGV" in o["message"]
+    assert o["counterexample"]["x"].startswith("np.array(")
+    assert "load_target(" in o["repro"]
+    # the certification went on: every property was attempted in a fresh child
+    crashed = [p for p in cert["properties"] if p["dtypes"] and p["dtypes"]["float32"].get("failure_kind") == "crash"]
+    assert len(crashed) == len(FEW) - 1
+    assert cert["accuracy"]["float32"]["failure_kind"] == "crash"
+
+
+def test_abort_is_reported_as_sigabrt():
+    cert = run("abort", op="logsumexp")
+    o = outcome(cert, "output_contract")
+    assert "SIGABRT" in o["message"] and o["failure_kind"] == "crash"
+    assert "Fatal Python error" in o["got"]
+
+
+def test_hang_times_out_and_stops_after_three():
+    cert = run("hang", timeout=4, properties=None)
+    assert not cert["certified"]
+    o = outcome(cert, "output_contract")
+    assert o["failure_kind"] == "timeout" and "timed out after 4s" in o["message"]
+    assert o["counterexample"]  # the call that hung
+    reasons = [p["dtypes"]["float32"]["message"] for p in cert["properties"] if p["status"] == "skipped" and p["dtypes"]]
+    assert reasons and all("already hung" in r for r in reasons)
+
+
+def test_raising_is_a_failure_with_a_shrunk_counterexample():
+    cert = run("raises")
+    o = outcome(cert, "output_contract")
+    assert o["status"] == "fail" and "raised RuntimeError" in o["message"]
+    assert o["counterexample"]["shape"] == "(1,)"  # shrunk to the smallest input
+    assert o["failure_kind"] == "property"
+
+
+def test_returning_a_list_is_a_failure():
+    cert = run("returns_list")
+    o = outcome(cert, "output_contract")
+    assert o["status"] == "fail" and "returned list" in o["message"] and "numpy.ndarray" in o["message"]
+
+
+def test_wrong_shape_is_a_failure():
+    cert = run("wrong_shape")
+    o = outcome(cert, "output_contract")
+    assert o["status"] == "fail" and "out.shape" in o["message"]
+    assert o["expected"] and o["got"]
+
+
+def test_crash_on_some_inputs_leaves_other_properties_running():
+    cert = run("crash_on_large", dtypes=("float64",))
+    st = statuses(cert)
+    assert "fail" in st.values() and ({"pass", "implementation-defined"} & set(st.values())), st
+    crashed = [p for p in cert["properties"] if p["status"] == "fail" and p["dtypes"]["float64"].get("failure_kind") == "crash"]
+    assert crashed
+    assert not cert["certified"]
+
+
+def test_printing_target_does_not_corrupt_the_protocol():
+    cert = run("chatty", op="softmax", dtypes=("float64",))
+    assert cert["certified"], cert["reasons"]
+
+
+def test_module_crashing_on_import_is_not_certified():
+    cert = certify(f"{TARGETS / 'import_crash.py'}:softmax", "softmax", dtypes=["float32"], jobs=1, properties=FEW)
+    assert not cert["certified"]
+    assert cert["load_error"] and "SIGSEGV" in cert["load_error"]["message"]
+
+
+def test_not_callable_and_missing_attribute_are_usage_errors():
+    with pytest.raises(UsageError, match="not callable"):
+        run("NOT_CALLABLE")
+    with pytest.raises(UsageError, match="no attribute"):
+        run("does_not_exist")
+
+
+def test_worker_process_reports_crash_and_timeout_and_restarts():
+    worker = WorkerProcess(str(ROOT))
+    try:
+        desc = {"target": f"{BAD}:segfault", "op": "softmax", "backend": "numpy", "device": "cpu"}
+        assert worker.request({"cmd": "load", "adapter": desc}, 60)["ok"]
+        with pytest.raises(Crashed, match="SIGSEGV"):
+            worker.request({"cmd": "accuracy", "adapter": desc, "op": "softmax", "dtype": "float32", "seed": 0}, 60)
+        hang = {"target": f"{BAD}:hang", "op": "softmax", "backend": "numpy", "device": "cpu"}
+        assert worker.request({"cmd": "load", "adapter": hang}, 60)["ok"]  # a fresh child
+        with pytest.raises(TimedOut):
+            worker.request({"cmd": "accuracy", "adapter": hang, "op": "softmax", "dtype": "float32", "seed": 0}, 1.0)
+        assert not worker.alive
+        assert worker.request({"cmd": "ping"}, 60) == {"ok": True}
+    finally:
+        worker.close()
+
+
+def test_crash_context_reads_faulthandler():
+    text = 'Fatal Python error: Segmentation fault\n\nCurrent thread 0x1 (most recent call first):\n  File "/t.py", line 3 in f\n  File "x"\n'
+    assert crash_context(text) == 'Fatal Python error: Segmentation fault; at File "/t.py", line 3 in f'
