@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from suite.adapter import Adapter
+from suite.adapter import numpy_adapter
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
 
@@ -80,30 +80,67 @@ def temperature_softmax(x, temperature, axis=-1):
         return softmax(w / w.dtype.type(temperature), axis=axis).astype(x.dtype)
 
 
-def _to_numpy(a):
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"expected numpy.ndarray, got {type(a).__name__}")
-    return a
+# --- samplers -------------------------------------------------------------
+# Gumbel-max: argmax_i (x_i + G_i) with G_i iid standard Gumbel is distributed as
+# softmax(x). The noise is drawn in float64 from numpy.random.default_rng(seed) as
+# G = -log(E), E ~ Exp(1) (exactly Gumbel; numpy's Generator.gumbel gives the same
+# law but is several times slower), whatever the logits' dtype, and the argmax is
+# taken in float64, so low-precision logits do not quantize the noise into ties.
+# Draws are made in chunks of at most _CHUNK elements from one generator.
+_CHUNK = 1 << 22
 
 
-ADAPTER = Adapter(
-    name="numpy-reference",
-    backend="numpy",
-    device="cpu",
-    dtypes=DTYPES,
-    differentiable=False,
-    ops={
+def _gumbel_rows(rng, n: int, k: int) -> np.ndarray:
+    return -np.log(rng.standard_exponential((n, k)))
+
+
+def _chunks(num_samples: int, k: int):
+    rows = max(1, _CHUNK // max(k, 1))
+    for start in range(0, num_samples, rows):
+        yield start, min(num_samples, start + rows)
+
+
+def gumbel_max(logits, num_samples, seed):
+    x = np.asarray(logits).astype(np.float64)
+    rng = np.random.default_rng(int(seed))
+    out = np.empty(int(num_samples), dtype=np.int64)
+    with np.errstate(all="ignore"):
+        for a, b in _chunks(int(num_samples), x.shape[-1]):
+            out[a:b] = np.argmax(x + _gumbel_rows(rng, b - a, x.shape[-1]), axis=-1)
+    return out
+
+
+def gumbel_softmax(logits, tau, num_samples, seed, hard=False):
+    """softmax((x + G) / tau) per sample, G iid Gumbel, computed in float64 and rounded once;
+    hard=True: the one-hot of each soft sample's argmax (no gradient in NumPy)."""
+    x = np.asarray(logits).astype(np.float64)
+    rng = np.random.default_rng(int(seed))
+    k = x.shape[-1]
+    out = np.empty((int(num_samples), k), dtype=logits.dtype)
+    with np.errstate(all="ignore"):
+        for a, b in _chunks(int(num_samples), k):
+            z = (x + _gumbel_rows(rng, b - a, k)) / float(tau)
+            z -= np.max(z, axis=-1, keepdims=True)
+            y = np.exp(z)
+            y /= np.sum(y, axis=-1, keepdims=True)
+            if hard:
+                y = np.eye(k, dtype=np.float64)[np.argmax(y, axis=-1)]
+            out[a:b] = y.astype(logits.dtype)
+    return out
+
+
+ADAPTER = numpy_adapter(
+    "numpy-reference",
+    {
         "softmax": softmax,
         "log_softmax": log_softmax,
         "logsumexp": logsumexp,
         "cross_entropy": cross_entropy,
         "temperature_softmax": temperature_softmax,
+        "gumbel_max": gumbel_max,
+        "gumbel_softmax": gumbel_softmax,
     },
-    from_numpy=lambda a: np.array(a, copy=True),
-    to_numpy=_to_numpy,
-    is_native=lambda a: isinstance(a, np.ndarray),
-    native_type="numpy.ndarray",
+    DTYPES,
     description="pure NumPy, shifted log-sum-exp with log1p (this project)",
-    origin="builtin('numpy-reference')",
     versions=lambda: {"numpy": np.__version__},
 )

@@ -10,7 +10,7 @@ import numpy as np
 import scipy
 import scipy.special
 
-from suite.adapter import Adapter
+from suite.adapter import numpy_adapter
 
 
 def softmax(x, axis=-1):
@@ -34,30 +34,16 @@ def temperature_softmax(x, temperature, axis=-1):
     return softmax(x / x.dtype.type(temperature), axis=axis)
 
 
-def _to_numpy(a):
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"expected numpy.ndarray, got {type(a).__name__}")
-    return a
-
-
-ADAPTER = Adapter(
-    name="scipy",
-    backend="numpy",
-    device="cpu",
-    dtypes=("float16", "float32", "float64"),
-    differentiable=False,
-    ops={
+ADAPTER = numpy_adapter(
+    "scipy",
+    {
         "softmax": softmax,
         "log_softmax": log_softmax,
         "logsumexp": logsumexp,
         "cross_entropy": cross_entropy,
         "temperature_softmax": temperature_softmax,
     },
-    from_numpy=lambda a: np.array(a, copy=True),
-    to_numpy=_to_numpy,
-    is_native=lambda a: isinstance(a, np.ndarray),
-    native_type="numpy.ndarray",
+    ("float16", "float32", "float64"),
     description="scipy.special",
-    origin="builtin('scipy')",
     versions=lambda: {"scipy": scipy.__version__, "numpy": np.__version__},
 )

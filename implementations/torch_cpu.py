@@ -41,12 +41,49 @@ def temperature_softmax(x, temperature, axis=-1):
     return _torch().softmax(x / temperature, dim=axis)
 
 
+# --- samplers -------------------------------------------------------------
+# Float inputs of 16 bits are sampled in float32 and the result rounded once, as
+# for softmax: float16/bfloat16 Gumbel noise is quantized into ties (and
+# torch's float16 exponential_ can return 0, i.e. infinite noise and a NaN row).
+
+
+def _sampling_dtype(t):
+    torch = _torch()
+    return torch.float64 if t.dtype == torch.float64 else torch.float32
+
+
+def gumbel_max(logits, num_samples, seed):
+    """argmax(logits + G) per sample; G = -log(-log U), U ~ torch.rand from a torch.Generator
+    seeded with ``seed`` on the logits' device (the global RNG is untouched)."""
+    torch = _torch()
+    generator = torch.Generator(device=logits.device).manual_seed(int(seed))
+    work = logits.detach().to(_sampling_dtype(logits))
+    uniform = torch.rand((int(num_samples),) + tuple(work.shape), generator=generator, dtype=work.dtype, device=work.device)
+    return torch.argmax(work - torch.log(-torch.log(uniform)), dim=-1)
+
+
+def gumbel_softmax(logits, tau, num_samples, seed, hard=False):
+    """torch.nn.functional.gumbel_softmax on num_samples copies of the logits, under
+    torch.manual_seed(seed) inside torch.random.fork_rng (the caller's RNG state is restored).
+    hard=True is torch's straight-through estimator."""
+    torch = _torch()
+    devices = [logits.device] if logits.device.type == "cuda" else []
+    work = logits.to(_sampling_dtype(logits))
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(int(seed))
+        rows = work.unsqueeze(0).expand(int(num_samples), -1)
+        out = torch.nn.functional.gumbel_softmax(rows, tau=float(tau), hard=bool(hard), dim=-1)
+    return out.to(logits.dtype)
+
+
 OPS = {
     "softmax": softmax,
     "log_softmax": log_softmax,
     "logsumexp": logsumexp,
     "cross_entropy": cross_entropy,
     "temperature_softmax": temperature_softmax,
+    "gumbel_max": gumbel_max,
+    "gumbel_softmax": gumbel_softmax,
 }
 
 

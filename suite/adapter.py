@@ -59,10 +59,38 @@ class Adapter:
     # A Python expression that rebuilds this adapter, for one-line repros.
     origin: str = ""
     versions: Callable[[], dict[str, str]] = field(default=lambda: {})
+    # Fraction of the Hypothesis profile's max_examples to run. Backends that
+    # compile once per input shape (JAX's jit: ~0.15 s of CPU each) set it below
+    # 1 so that the battery fits CI; the thorough profile still gives them many.
+    examples_scale: float = 1.0
 
     @property
     def available(self) -> bool:
         return self.unavailable_reason() is None
+
+
+def _numpy_to_numpy(a) -> np.ndarray:
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"expected numpy.ndarray, got {type(a).__name__}")
+    return a
+
+
+def numpy_adapter(name: str, ops: Mapping[str, Callable[..., Any]], dtypes: tuple[str, ...], **details) -> Adapter:
+    """An adapter whose native arrays are NumPy arrays (the reference, SciPy, third-party NumPy code)."""
+    return Adapter(
+        name=name,
+        backend="numpy",
+        device="cpu",
+        dtypes=dtypes,
+        differentiable=False,
+        ops=ops,
+        from_numpy=lambda a: np.array(a, copy=True),
+        to_numpy=_numpy_to_numpy,
+        is_native=lambda a: isinstance(a, np.ndarray),
+        native_type="numpy.ndarray",
+        origin=f"builtin({name!r})",
+        **details,
+    )
 
 
 def builtin_adapters() -> list[Adapter]:

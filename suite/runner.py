@@ -47,8 +47,9 @@ class Outcome:
     expected: str = ""
     got: str = ""
     repro: str = ""
-    observation: str = ""  # for implementation-defined behaviours
+    observation: str = ""  # for implementation-defined behaviours, and graded properties' verdicts
     stats: dict[str, float] = field(default_factory=dict)
+    grade: str = ""  # for graded (required=False) properties with a ``grade`` hook; "" otherwise
 
     @property
     def test_id(self) -> str:
@@ -135,6 +136,11 @@ class Context:
         stats = self._record["stats"]
         stats[name] = max(stats.get(name, float("-inf")), float(value))
 
+    def note_sample(self, name: str, values) -> None:
+        """Accumulate values (e.g. per-element errors in ULPs) over all examples; the outcome's
+        stats get max_<name>, p99_<name>, mean_<name> and count_<name> of everything noted."""
+        self._record["samples"].setdefault(name, []).append(np.asarray(values, dtype=np.float64).ravel())
+
 
 def repro_line(adapter: Adapter, op: str, call) -> str:
     if call is None:
@@ -151,9 +157,13 @@ def repro_line(adapter: Adapter, op: str, call) -> str:
 def run_property(prop, adapter: Adapter, op: str, dtype: str, settings: Settings | None = None, seed: int | None = None) -> Outcome:
     """Run ``prop`` on ``adapter.ops[op]`` for ``dtype``; never raises for the implementation's sake."""
     outcome = Outcome(prop.name, op, dtype, adapter.name, PASS)
-    record: dict = {"draws": {}, "call": None, "stats": {}}
-    if prop.kind == "probe":
-        return _run_probe(prop, adapter, op, dtype, outcome, record)
+    reason = prop.skip_reason(dtype)
+    if reason:
+        outcome.status, outcome.message = SKIP, reason
+        return outcome
+    record: dict = {"draws": {}, "call": None, "stats": {}, "samples": {}}
+    if prop.kind in ("probe", "fixed"):
+        return _run_once(prop, adapter, op, dtype, outcome, record)
 
     def body(data):
         record["draws"] = {}
@@ -163,6 +173,7 @@ def run_property(prop, adapter: Adapter, op: str, dtype: str, settings: Settings
     base = settings if settings is not None else Settings()
     test = Settings(
         base,
+        max_examples=max(5, round(base.max_examples * adapter.examples_scale)),
         report_multiple_bugs=False,
         suppress_health_check=list(HealthCheck),
         deadline=None,
@@ -172,34 +183,71 @@ def run_property(prop, adapter: Adapter, op: str, dtype: str, settings: Settings
     try:
         test()
     except PropertyFailed as failure:
-        outcome.status = FAIL
-        outcome.message = failure.message
-        outcome.counterexample = dict(record["draws"])
-        outcome.expected = _show(failure.expected)
-        outcome.got = _show(failure.got)
-        outcome.repro = repro_line(adapter, op, record["call"])
+        _record_failure(outcome, failure, adapter, op, record)
     except Unsatisfiable:
         outcome.status = SKIP
         outcome.message = "no valid example could be generated for this op and dtype"
-    except Exception as exc:  # a bug in the suite itself, reported rather than hidden
-        outcome.status = FAIL
-        outcome.message = f"suite error {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
-        outcome.counterexample = dict(record["draws"])
+    except Exception as exc:
+        _record_suite_error(outcome, exc, record)
     outcome.stats = dict(record["stats"])
+    outcome.stats.update(_summarize_samples(record["samples"]))
+    grade = getattr(prop.func, "grade", None)
+    if grade is not None and outcome.status == PASS:
+        outcome.grade, outcome.observation = grade(op, dtype, outcome.stats)
     return outcome
 
 
-def _run_probe(prop, adapter, op, dtype, outcome, record) -> Outcome:
+def _summarize_samples(samples: dict) -> dict[str, float]:
+    stats: dict[str, float] = {}
+    for name, chunks in samples.items():
+        v = np.concatenate(chunks) if chunks else np.zeros(0)
+        if v.size == 0:
+            stats[f"count_{name}"] = 0.0
+            continue
+        with np.errstate(invalid="ignore"):
+            stats[f"max_{name}"] = float(np.max(v))
+            stats[f"p99_{name}"] = float(np.percentile(v, 99, method="higher"))
+            stats[f"mean_{name}"] = float(np.mean(v))
+        stats[f"count_{name}"] = float(v.size)
+    return stats
+
+
+def _record_failure(outcome: Outcome, failure: PropertyFailed, adapter: Adapter, op: str, record: dict) -> None:
+    outcome.status = FAIL
+    outcome.message = failure.message
+    outcome.counterexample = dict(record["draws"])
+    outcome.expected = _show(failure.expected)
+    outcome.got = _show(failure.got)
+    outcome.repro = repro_line(adapter, op, record["call"])
+
+
+def _record_suite_error(outcome: Outcome, exc: Exception, record: dict) -> None:
+    """A bug in the suite itself: reported as a failure with its traceback rather than hidden."""
+    outcome.status = FAIL
+    outcome.message = f"suite error {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
+    outcome.counterexample = dict(record["draws"])
+
+
+def _run_once(prop, adapter, op, dtype, outcome, record) -> Outcome:
+    """Probes and fixed batteries (e.g. a sampler's goodness-of-fit tests) run once on fixed inputs.
+
+    A probe returns the behaviour it observed (implementation-defined); a fixed battery
+    passes or fails. Either may put its inputs in ``ctx._record["draws"]`` for the report,
+    note statistics, and raise hypothesis.errors.Unsatisfiable to be skipped."""
     ctx = Context(adapter, op, dtype, _NoData(), record)
     try:
-        outcome.observation = prop.func(ctx)
-        outcome.status = IMPL_DEFINED
+        observation = prop.func(ctx)
+        if prop.kind == "probe":
+            outcome.status = IMPL_DEFINED
+            outcome.observation = observation
     except PropertyFailed as failure:
-        outcome.status = FAIL
-        outcome.message = failure.message
-        outcome.expected = _show(failure.expected)
-        outcome.got = _show(failure.got)
-        outcome.repro = repro_line(adapter, op, record["call"])
+        _record_failure(outcome, failure, adapter, op, record)
+    except Unsatisfiable as exc:
+        outcome.status = SKIP
+        outcome.message = str(exc)
+    except Exception as exc:
+        _record_suite_error(outcome, exc, record)
+    outcome.stats = dict(record["stats"])
     return outcome
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from suite.adapter import builtin, builtin_adapters
-from suite.ops import DETERMINISTIC_OPS
+from suite.ops import DETERMINISTIC_OPS, SAMPLER_OPS
 from suite.properties import properties_for
 from suite.runner import FAIL, SKIP, run_property
 
 
-def battery_params(ops=DETERMINISTIC_OPS):
+def battery_params(ops=DETERMINISTIC_OPS + SAMPLER_OPS):
     for adapter in builtin_adapters():
         reason = adapter.unavailable_reason()
         if reason:
@@ -21,6 +21,8 @@ def battery_params(ops=DETERMINISTIC_OPS):
                 continue
             for prop in properties_for(op, adapter.differentiable):
                 for dtype in adapter.dtypes:
+                    if prop.skip_reason(dtype):
+                        continue
                     yield pytest.param(adapter.name, op, prop, dtype, id=f"{adapter.name}-{op}-{prop.name}-{dtype}")
 
 

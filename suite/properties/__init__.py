@@ -15,9 +15,14 @@ from typing import Callable
 MODULES = (
     "suite.properties.invariants",
     "suite.properties.behaviours",
+    "suite.properties.gradients",
+    "suite.properties.accuracy",
+    "suite.properties.samplers",
 )
 
 HYPOTHESIS, PROBE = "hypothesis", "probe"
+# FIXED: runs once on fixed inputs and passes or fails (the samplers' statistical batteries).
+FIXED = "fixed"
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,13 @@ class Property:
     kind: str = HYPOTHESIS
     required: bool = True
     differentiable_only: bool = False
+    # The dtypes the property is defined for; None for all. Others are skipped with this as the reason.
+    dtypes: tuple[str, ...] | None = None
+
+    def skip_reason(self, dtype: str) -> str | None:
+        if self.dtypes is None or dtype in self.dtypes:
+            return None
+        return f"{self.name} is defined for {', '.join(self.dtypes)} only"
 
     @property
     def statement(self) -> str:
@@ -39,12 +51,18 @@ class Property:
 _REGISTRY: dict[str, Property] = {}
 
 
-def prop(*ops: str, kind: str = HYPOTHESIS, required: bool = True, differentiable_only: bool = False):
+def prop(
+    *ops: str,
+    kind: str = HYPOTHESIS,
+    required: bool = True,
+    differentiable_only: bool = False,
+    dtypes: tuple[str, ...] | None = None,
+):
     def register(func: Callable) -> Callable:
         name = func.__name__
         if name in _REGISTRY:
             raise ValueError(f"property {name!r} is registered twice")
-        _REGISTRY[name] = Property(name, tuple(ops), func, kind, required, differentiable_only)
+        _REGISTRY[name] = Property(name, tuple(ops), func, kind, required, differentiable_only, dtypes)
         return func
 
     return register
