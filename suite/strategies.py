@@ -27,8 +27,8 @@ from suite import dtypes as dt
 
 REGIMES = ("moderate", "extreme", "masked", "ties", "offset", "mixed_rows")
 
-# Class counts up to this size are drawn element by element, so Hypothesis can
-# shrink every entry; larger rows are drawn from a seeded generator.
+# The first this many entries are drawn element by element, so Hypothesis can
+# shrink every one of them; the rest of a large array comes from a seeded generator.
 ELEMENTWISE_MAX = 64
 
 
@@ -66,11 +66,17 @@ def _round(values: np.ndarray, dtype: str) -> np.ndarray:
 
 
 def _elements(draw, n: int, strategy: st.SearchStrategy[float], seeded) -> np.ndarray:
-    """n float64 values: shrinkable draws for small n, a seeded generator for large n."""
+    """n float64 values: the first ELEMENTWISE_MAX drawn one by one, the rest from a seeded generator.
+
+    The element-wise prefix keeps shrinking effective: when Hypothesis shrinks the
+    shape, the leading draws stay the same values, so a failing entry survives
+    the shrink instead of being reinterpreted as a generator seed.
+    """
+    head = draw(st.lists(strategy, min_size=min(n, ELEMENTWISE_MAX), max_size=min(n, ELEMENTWISE_MAX)))
     if n <= ELEMENTWISE_MAX:
-        return np.array(draw(st.lists(strategy, min_size=n, max_size=n)), dtype=np.float64)
+        return np.array(head, dtype=np.float64)
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    return seeded(rng, n)
+    return np.concatenate([np.array(head, dtype=np.float64), seeded(rng, n - ELEMENTWISE_MAX)])
 
 
 def _extreme_scale(dtype: str) -> float:

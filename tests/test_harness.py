@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,3 +79,9 @@ def test_unknown_op_and_backend_are_usage_errors():
         load_target(NAIVE, op="softmaxx")
     with pytest.raises(UsageError, match="unsupported backend"):
         load_target(NAIVE, op="softmax", backend="tensorflow")
+
+
+def test_readme_documents_every_property():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in all_properties() if f"| {name} |" not in readme]
+    assert not missing, f"README.md has no table row for {missing}"
