@@ -16,9 +16,11 @@ and different summation orders are not rejected):
    bounding |x_j - a| by d is what turns the paper's [n + 2 + 2d] u (Thm 4.3)
    into the sharper terms below; for d -> 0 they coincide.
 2. Conditioning. An algorithm that is backward stable with respect to relative
-   perturbations u|x_j| of the inputs (the division-free exp(x - LSE), or
-   cross-entropy as LSE(x) - x_t) is correct too: its error is the condition
-   number times u. For softmax, sum_j |ds_i/dx_j| |x_j| <= s_i (|x_i| + xbar);
+   perturbations u|x_j| of the inputs (cross-entropy as LSE(x) - x_t, log-softmax
+   as x - LSE(x), temperature softmax of the rounded x / T) is correct too: its
+   error is the condition number times u. (The unshifted division-free softmax
+   exp(x - LSE(x)) is not: the error u|LSE| it makes is not a perturbation of x,
+   and its rows stop summing to 1; see implementations/broken/division_free_unshifted.py.) For softmax, sum_j |ds_i/dx_j| |x_j| = s_i ((1 - 2 s_i)|x_i| + xbar);
    for log-softmax and cross-entropy, |x_i| + xbar; for LSE, xbar. This is why a
    correct float32 softmax of logits near 1e4 has relative errors near 1e4 u in
    its small entries: the problem is ill conditioned there, the code is fine.
@@ -89,9 +91,12 @@ def softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
     with np.errstate(all="ignore"):
         shifted = np.where(np.isfinite(w), np.abs(w - a), 0)
         absolute = np.where(np.isfinite(w), np.abs(w), 0)
-        relative = summation + 3 + shifted + absolute + xbar
-        lipschitz = np.where(_beyond_first_order(largest_abs, u), u * largest_abs / 2, 0)
-    return SAFETY * (s * relative * u + lipschitz) + dt.smallest_normal(dtype)
+        # sum_j |ds_i/dx_j| |x_j| = s_i [(1 - s_i)|x_i| + sum_{j != i} s_j |x_j|] = s_i [(1 - 2 s_i)|x_i| + xbar]
+        conditioning = np.maximum((1 - 2 * s) * absolute + xbar, 0)
+        beyond = _beyond_first_order(largest_abs, u)
+        first_order = s * (summation + 3 + shifted + np.where(beyond, 0, conditioning)) * u
+        lipschitz = np.where(beyond, u * largest_abs / 2, 0)
+    return SAFETY * (first_order + lipschitz) + dt.smallest_normal(dtype)
 
 
 def log_softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
