@@ -184,7 +184,7 @@ def grad_masked_entries(ctx):
     """A masked (-inf) entry gets exactly its closed-form gradient: 0 for softmax, logsumexp,
     temperature softmax and cross-entropy (s_i = 0), and exactly g_i for log_softmax
     (d log_softmax_i / dx_i = 1 - s_i = 1); no NaN anywhere in the row; the unmasked entries
-    equal the closed form within the bound."""
+    equal the closed form within the bound. A subnormal g_i flushed to 0 is accepted."""
     case = draw_grad_case(ctx, regimes=("masked",))
     if case.op == "cross_entropy":  # a masked target has infinite loss; aim at an unmasked entry
         finite = np.isfinite(case.x)
@@ -200,7 +200,10 @@ def grad_masked_entries(ctx):
             got=grad,
         )
     exact_masked = g.astype(np.float64) if ctx.op == "log_softmax" else np.zeros(case.x.shape)
-    wrong = masked & (grad.astype(np.float64) != exact_masked)
+    # A subnormal g_i may be flushed to zero (FTZ/DAZ, as JAX on the CPU does); that is the
+    # subnormal behaviour subnormal_outputs reports, not a masking bug.
+    flushed = (grad.astype(np.float64) == 0) & (np.abs(exact_masked) < dt.smallest_normal(ctx.dtype))
+    wrong = masked & (grad.astype(np.float64) != exact_masked) & ~flushed
     if np.any(wrong):
         flat = int(np.argmax(wrong.ravel()))
         ctx.fail(
