@@ -146,8 +146,8 @@ def _resolve_callable(spec: str) -> tuple[Callable[..., Any], str]:
     return obj, where
 
 
-def load_target(spec: str, op: str, backend: str = "numpy", device: str = "cpu") -> Adapter:
-    """A third-party callable implementing ``op``, wrapped in a built-in backend's glue."""
+def _backend_glue(op: str, backend: str, device: str) -> Adapter:
+    """The built-in adapter whose conversions a third-party ``op`` on backend/device borrows."""
     if op not in OPS:
         raise UsageError(f"unknown op {op!r}; choose one of: {', '.join(OPS)}")
     glue_module = BACKEND_GLUE.get((backend, device))
@@ -158,11 +158,22 @@ def load_target(spec: str, op: str, backend: str = "numpy", device: str = "cpu")
     reason = glue.unavailable_reason()
     if reason is not None:
         raise UsageError(f"backend {backend} on {device} is not usable here: {reason}")
-    fn, _ = _resolve_callable(spec)
+    return glue
+
+
+def wrap_callable(fn: Callable[..., Any], spec: str, op: str, backend: str = "numpy", device: str = "cpu", description: str = "") -> Adapter:
+    """``fn`` implementing ``op``, wrapped in a built-in backend's glue; ``spec`` names it in repros."""
     return dataclasses.replace(
-        glue,
+        _backend_glue(op, backend, device),
         name=spec,
         ops={op: fn},
-        description=f"third-party {op} on {backend}/{device}",
+        description=description or f"third-party {op} on {backend}/{device}",
         origin=f"load_target({spec!r}, op={op!r}, backend={backend!r}, device={device!r})",
     )
+
+
+def load_target(spec: str, op: str, backend: str = "numpy", device: str = "cpu") -> Adapter:
+    """A third-party callable implementing ``op``, wrapped in a built-in backend's glue."""
+    _backend_glue(op, backend, device)  # a bad op or backend is reported before the target is imported
+    fn, _ = _resolve_callable(spec)
+    return wrap_callable(fn, spec, op, backend, device)

@@ -34,14 +34,12 @@ certify`` is the isolated, crash-proof path.
 """
 from __future__ import annotations
 
-import dataclasses
-import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pytest
 
-from suite.adapter import BACKEND_GLUE, UsageError, load_target
+from suite.adapter import UsageError, load_target, wrap_callable
 from suite.ops import OPS
 from suite.runner import FAIL, IMPL_DEFINED, SKIP, Outcome
 
@@ -50,25 +48,9 @@ from suite.runner import FAIL, IMPL_DEFINED, SKIP, Outcome
 
 def callable_adapter(fn: Callable, op: str, backend: str = "numpy", device: str = "cpu"):
     """A built-in backend's glue around ``fn`` as ``op`` (like :func:`suite.adapter.load_target`)."""
-    if op not in OPS:
-        raise UsageError(f"unknown op {op!r}; choose one of: {', '.join(OPS)}")
-    glue_module = BACKEND_GLUE.get((backend, device))
-    if glue_module is None:
-        raise UsageError(f"unsupported backend/device {backend}/{device}")
-    glue = importlib.import_module(glue_module).ADAPTER
-    reason = glue.unavailable_reason()
-    if reason is not None:
-        raise UsageError(f"backend {backend} on {device} is not usable here: {reason}")
     module = getattr(fn, "__module__", None) or "__main__"
     qualname = getattr(fn, "__qualname__", getattr(fn, "__name__", "fn"))
-    spec = f"{module}:{qualname}"
-    return dataclasses.replace(
-        glue,
-        name=spec,
-        ops={op: fn},
-        description=f"{op} under pytest on {backend}/{device}",
-        origin=f"load_target({spec!r}, op={op!r}, backend={backend!r}, device={device!r})",
-    )
+    return wrap_callable(fn, f"{module}:{qualname}", op, backend, device, description=f"{op} under pytest on {backend}/{device}")
 
 
 def _settings(profile: str | None):
