@@ -2,7 +2,6 @@
 property their docstring names; the frameworks' own ops pass; torch and JAX agree."""
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 import pytest
@@ -124,24 +123,9 @@ def test_torch_and_jax_gradients_agree_in_float64(data):
     assert np.all(difference <= 2 * bound), (op, difference.max(), (2 * bound).min())
 
 
-def _torch_gumbel_softmax(logits, tau, num_samples, seed, hard=False):
-    """A correct straight-through gumbel_softmax, written as a user would, for the self-test."""
-    import torch
-
-    generator = torch.Generator(device=logits.device).manual_seed(int(seed))
-    uniform = torch.rand((num_samples,) + tuple(logits.shape), generator=generator, dtype=torch.float64, device=logits.device)
-    gumbel = (-torch.log(-torch.log(uniform.clamp_min(1e-300)))).to(logits.dtype)
-    soft = torch.softmax((logits + gumbel) / tau, dim=-1)
-    if not hard:
-        return soft
-    index = soft.argmax(dim=-1, keepdim=True)
-    one_hot = torch.zeros_like(soft).scatter_(-1, index, 1.0)
-    return one_hot - soft.detach() + soft
-
-
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_straight_through_gumbel_softmax(dtype):
-    good = dataclasses.replace(builtin("torch-cpu"), name="straight-through", ops={"gumbel_softmax": _torch_gumbel_softmax})
+    good = load_target("implementations.correct.straight_through_gumbel:gumbel_softmax", op="gumbel_softmax", backend="torch")
     assert _run("grad_straight_through", good, "gumbel_softmax", dtype).status == PASS
     bad = load_target("implementations.broken.gumbel_hard_detached:gumbel_softmax", op="gumbel_softmax", backend="torch")
     outcome = _run("grad_straight_through", bad, "gumbel_softmax", dtype, shrink=False)
@@ -157,34 +141,12 @@ def test_straight_through_skips_without_the_op():
         assert outcome.status == PASS, outcome.report()
 
 
-def _jax_custom_vjp_softmax():
-    """A correct jax.custom_vjp softmax, as a user would write one."""
-    import functools
-
-    import jax
-    import jax.numpy as jnp
-
-    @functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
-    def softmax(x, axis):
-        return jax.nn.softmax(x, axis=axis)
-
-    def forward(x, axis):
-        s = jax.nn.softmax(x, axis=axis)
-        return s, s
-
-    def backward(axis, s, g):
-        return (s * (g - jnp.sum(s * g, axis=axis, keepdims=True)),)
-
-    softmax.defvjp(forward, backward)
-    return lambda x, axis=-1: softmax(x, axis)
-
-
 @pytest.mark.skipif(not jax_available, reason="jax is not installed")
 @pytest.mark.parametrize("prop", ["grad_closed_form", "grad_finite_differences"])
 def test_jax_custom_vjp(prop):
     """A custom_vjp backward is what JAX differentiates: a correct one passes (finite differences
     in reverse mode only, as JAX has no forward mode for it), one without the coupling term fails."""
-    good = dataclasses.replace(builtin("jax"), name="custom_vjp softmax", ops={"softmax": _jax_custom_vjp_softmax()})
+    good = load_target("implementations.correct.jax_custom_vjp:softmax", op="softmax", backend="jax")
     assert _run(prop, good, "softmax", "float64").status == PASS
     bad = load_target("implementations.broken.grad_missing_term_jax:softmax", op="softmax", backend="jax")
     outcome = _run(prop, bad, "softmax", "float64", shrink=False)

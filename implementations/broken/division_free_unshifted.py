@@ -13,6 +13,11 @@ Must be caught by: normwise_bound (float32, offset logits).
 """
 import numpy as np
 
+ZOO = [
+    {"function": "softmax", "op": "softmax", "backend": "numpy", "dtypes": ["float32"],
+     "caught_by": ["normwise_bound"]},
+]
+
 
 def _logsumexp(x, axis):
     a = np.max(x, axis=axis, keepdims=True)

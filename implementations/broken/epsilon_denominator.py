@@ -10,6 +10,11 @@ Must be caught by: normwise_bound (float32 and float64).
 """
 import numpy as np
 
+ZOO = [
+    {"function": "softmax", "op": "softmax", "backend": "numpy", "dtypes": ["float32", "float64"],
+     "caught_by": ["normwise_bound"]},
+]
+
 
 def softmax(x, axis=-1):
     with np.errstate(all="ignore"):

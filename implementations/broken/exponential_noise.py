@@ -13,6 +13,16 @@ gumbel_softmax_argmax_distribution).
 """
 import numpy as np
 
+ZOO = [
+    {"function": "gumbel_max", "op": "gumbel_max", "dtypes": ["float32"], "caught_by": ["gumbel_max_distribution"]},
+    {
+        "function": "gumbel_softmax",
+        "op": "gumbel_softmax",
+        "dtypes": ["float32"],
+        "caught_by": ["gumbel_softmax_argmax_distribution"],
+    },
+]
+
 
 def gumbel_max(logits, num_samples, seed):
     rng = np.random.default_rng(int(seed))

@@ -9,6 +9,11 @@ Must be caught by: normwise_bound (float32 and float64).
 """
 import numpy as np
 
+ZOO = [
+    {"function": "logsumexp", "op": "logsumexp", "backend": "numpy", "dtypes": ["float32", "float64"],
+     "caught_by": ["normwise_bound"]},
+]
+
 
 def logsumexp(x, axis=-1):
     with np.errstate(all="ignore"):

@@ -14,6 +14,16 @@ Must be caught by: grad_masked_entries.
 """
 import torch
 
+ZOO = [
+    {
+        "function": "log_softmax",
+        "op": "log_softmax",
+        "backend": "torch",
+        "dtypes": ["float32", "float64"],
+        "caught_by": ["grad_masked_entries"],
+    },
+]
+
 
 def log_softmax(x, axis=-1):
     return torch.log(torch.softmax(x, dim=axis))

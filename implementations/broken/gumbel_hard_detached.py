@@ -10,6 +10,16 @@ Must be caught by: grad_straight_through.
 """
 import torch
 
+ZOO = [
+    {
+        "function": "gumbel_softmax",
+        "op": "gumbel_softmax",
+        "backend": "torch",
+        "dtypes": ["float32"],
+        "caught_by": ["grad_straight_through"],
+    },
+]
+
 
 def gumbel_softmax(logits, tau, num_samples, seed, hard=False):
     generator = torch.Generator(device=logits.device).manual_seed(int(seed))

@@ -11,6 +11,16 @@ Must be caught by: definition and finite_outputs (temperature_softmax, --backend
 """
 import functools
 
+ZOO = [
+    {
+        "function": "temperature_softmax",
+        "op": "temperature_softmax",
+        "backend": "jax",
+        "dtypes": ["float32"],
+        "caught_by": ["definition", "finite_outputs"],
+    },
+]
+
 
 @functools.cache
 def _fused():

@@ -8,6 +8,12 @@ Must be caught by: finite_outputs.
 """
 import numpy as np
 
+ZOO = [
+    {"function": "softmax", "op": "softmax", "backend": "numpy", "dtypes": ["float32"],
+     "caught_by": ["finite_outputs", "definition", "in_unit_interval", "sums_to_one", "shift_invariance",
+                   "masked_entries", "nan_propagation", "normwise_bound"]},
+]
+
 
 def softmax(x, axis=-1):
     with np.errstate(all="ignore"):

@@ -11,6 +11,16 @@ Must be caught by: grad_extreme_logits (and finite_outputs in the forward).
 """
 import torch
 
+ZOO = [
+    {
+        "function": "softmax",
+        "op": "softmax",
+        "backend": "torch",
+        "dtypes": ["float32"],
+        "caught_by": ["grad_extreme_logits", "finite_outputs"],
+    },
+]
+
 
 def softmax(x, axis=-1):
     e = torch.exp(x)

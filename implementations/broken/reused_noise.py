@@ -7,9 +7,14 @@ per seed passes; but the num_samples samples of one call are all the same
 category. Seen in: broadcasting slips such as `noise = rng.gumbel(size=logits.shape)`
 followed by `argmax(logits + noise)` inside a loop meant to draw fresh noise, or
 a batched sampler whose noise shape is the logits' shape, not the batch's.
-Must be caught by: gumbel_max_distribution.
+Must be caught by: gumbel_max_distribution (and gumbel_max_seeded: two seeds
+whose single noise vectors pick the same category give identical samples).
 """
 import numpy as np
+
+ZOO = [
+    {"function": "gumbel_max", "op": "gumbel_max", "dtypes": ["float64"], "caught_by": ["gumbel_max_distribution", "gumbel_max_seeded"]},
+]
 
 
 def gumbel_max(logits, num_samples, seed):

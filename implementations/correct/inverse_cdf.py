@@ -12,6 +12,10 @@ the algorithm).
 """
 import numpy as np
 
+ZOO = [
+    {"function": "gumbel_max", "op": "gumbel_max"},
+]
+
 
 def gumbel_max(logits, num_samples, seed):
     x = np.asarray(logits).astype(np.float64)
