@@ -45,8 +45,13 @@ class Case:
         return (self.x,), {"axis": self.axis}
 
     def run(self, ctx, **options) -> np.ndarray:
+        """The op's output on this case; a wrong shape fails here, whatever the property, since
+        no property's arithmetic means anything on an output of the wrong shape."""
         args, kwargs = self.args()
-        return ctx.call(*args, **kwargs, **options)
+        out = ctx.call(*args, **kwargs, **options)
+        if out.shape != self.expected_shape():
+            ctx.fail(f"out.shape={out.shape}, but should be {self.expected_shape()} [{ctx.op}(x)]", self.expected_shape(), out.shape)
+        return out
 
     def exact(self) -> np.ndarray:
         args, kwargs = self.args()

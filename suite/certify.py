@@ -54,6 +54,7 @@ class Request:
     properties: tuple[str, ...] | None = None  # None: every property that applies to the op
     info: dict = field(default_factory=dict)  # filled in from the worker's load reply
     load_error: dict | None = None
+    seed: int | None = None  # None: the seed certify_many was given
 
 
 def _default_jobs() -> int:
@@ -287,11 +288,16 @@ def certify_many(
     # 2. Plan every unit of every certification.
     plans: list[tuple[Request, list[Unit], list[dict]]] = []
     for r in requests:
-        units, skipped = _plan(r, prefix=f"{r.target} {r.op} " if len(requests) > 1 else "")
+        label = f"{r.target} {r.op} " + (f"seed {r.seed} " if r.seed is not None else "")
+        units, skipped = _plan(r, prefix=label if len(requests) > 1 else "")
+        for unit in units:
+            unit.seed = r.seed
         plans.append((r, units, skipped))
     all_units = [u for _, units, _ in plans for u in units]
     title = requests[0].target + " " + requests[0].op if len(requests) == 1 else f"{len(requests)} certifications"
-    progress.start(len(all_units), f"certifying {title} (profile {profile}, seed {seed})")
+    seeds = sorted({seed if r.seed is None else r.seed for r in requests})
+    shown = f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {seeds[0]}..{seeds[-1]}"
+    progress.start(len(all_units), f"certifying {title} (profile {profile}, {shown})")
 
     remaining = {id(r): len(units) for r, units, _ in plans}
     by_request: dict[int, list[Result]] = {id(r): [] for r, _, _ in plans}
@@ -300,7 +306,8 @@ def certify_many(
     starts = {id(r): started for r, _, _ in plans}
 
     def finish(r: Request, units, skipped) -> dict:
-        cert = _assemble(r, units, by_request[id(r)], skipped, profile, seed, timeout, policy, time.monotonic() - starts[id(r)])
+        request_seed = seed if r.seed is None else r.seed
+        cert = _assemble(r, units, by_request[id(r)], skipped, profile, request_seed, timeout, policy, time.monotonic() - starts[id(r)])
         certificates[id(r)] = cert
         if on_certificate is not None:
             on_certificate(cert)
@@ -332,7 +339,7 @@ def certify_many(
             skipped = next(s for q, _, s in plans if q is r)
             cert = finish(r, units, skipped)
             if len(requests) > 1:
-                progress.note(f"{r.target} {r.op}: {cert['verdict']}")
+                progress.note(f"{r.target} {r.op}" + (f" seed {r.seed}" if r.seed is not None else "") + f": {cert['verdict']}")
 
     try:
         pool.run(all_units, on_result, skip)

@@ -3,6 +3,10 @@
   dev       quick local iteration (15 examples per property)
   ci        derandomized, no deadline: the same examples on every run (25 per property)
   thorough  many examples, for a release or a new implementation (400 per property)
+  detect    ci's examples without shrinking: whether a property fails, not its minimal
+            counterexample (the zoo's mutants, where only the verdict counts)
+  sweep     5 examples per property, for running many seeds (the zoo's correct
+            implementations over 20 seeds: 100 examples per property in all)
 
 ``softmax-suite certify`` always runs with ``database=None`` and an explicit
 seed, so the same ``--seed`` and ``--profile`` give the same examples and the
@@ -10,7 +14,7 @@ same verdict.
 """
 from __future__ import annotations
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 PROFILES: dict[str, dict] = {
     "dev": dict(max_examples=15, deadline=None),
@@ -24,8 +28,10 @@ PROFILES: dict[str, dict] = {
     ),
     "thorough": dict(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck)),
 }
+PROFILES["detect"] = dict(PROFILES["ci"], phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target])
+PROFILES["sweep"] = dict(PROFILES["ci"], max_examples=5)
 
-CERTIFY_PROFILES = ("dev", "ci", "thorough")
+CERTIFY_PROFILES = tuple(PROFILES)
 
 
 def register() -> None:

@@ -206,7 +206,7 @@ def pytest_addoption(parser):
     group.addoption("--softmax-backend", default="numpy", help="numpy, torch or jax (default numpy)")
     group.addoption("--softmax-device", default="cpu", help="cpu or cuda (default cpu)")
     group.addoption("--softmax-dtypes", default="", help="comma-separated dtypes (default: all the backend supports)")
-    group.addoption("--softmax-profile", default="ci", help="Hypothesis profile: dev, ci or thorough (default ci)")
+    group.addoption("--softmax-profile", default="ci", help="Hypothesis profile: dev, ci, thorough, detect or sweep (see suite/profiles.py; default ci)")
     group.addoption("--softmax-seed", default=0, type=int, help="seed for the examples (default 0)")
     group.addoption("--softmax-xfail", default="", help="comma-separated properties (or property-dtype) to mark xfail")
     parser.addini("softmax_xfail", "properties (or property-dtype) of the --softmax-target battery to mark xfail", type="linelist", default=[])

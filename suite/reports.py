@@ -480,7 +480,7 @@ def _cell_class(text: str) -> str:
     return IMPL_DEFINED
 
 
-def matrix_markdown(certs: list[dict], unavailable: dict[str, str], links: dict | None = None) -> str:
+def matrix_markdown(certs: list[dict], unavailable: dict[str, str], links: dict | None = None, zoo: dict | None = None) -> str:
     m = matrix_data(certs, unavailable)
     cols = m["columns"]
     lines = ["# softmax-suite conformance matrix", ""]
@@ -506,10 +506,14 @@ def matrix_markdown(certs: list[dict], unavailable: dict[str, str], links: dict 
                 continue
             lines.append(f"| {name} | " + " | ".join(_md_cell(cells.get(c, "-")) for c in cols) + " |" + " - |" * len(unavailable))
         lines.append("")
+    if zoo is not None:
+        from suite.zoo_report import zoo_markdown
+
+        lines.append(zoo_markdown(zoo))
     return "\n".join(lines)
 
 
-def matrix_html(certs: list[dict], unavailable: dict[str, str], links: dict | None = None) -> str:
+def matrix_html(certs: list[dict], unavailable: dict[str, str], links: dict | None = None, zoo: dict | None = None) -> str:
     m = matrix_data(certs, unavailable)
     cols = m["columns"]
     parts = ["<h1>softmax-suite conformance matrix</h1>"]
@@ -549,6 +553,10 @@ def matrix_html(certs: list[dict], unavailable: dict[str, str], links: dict | No
         parts.append("<p class=\"no-accuracy\">no accuracy data</p>")
     for caption, data in plots:
         parts.append(f"<figure><img class=\"plot\" alt=\"{_e(caption)}\" src=\"data:image/png;base64,{data}\"><figcaption>{_e(caption)}</figcaption></figure>")
+    if zoo is not None:
+        from suite.zoo_report import zoo_html
+
+        parts.append(zoo_html(zoo))
     return _page("softmax-suite conformance matrix", "\n".join(parts))
 
 
@@ -588,7 +596,11 @@ def _matrix_plots(certs: list[dict]) -> list[tuple[str, str]]:
     return plots
 
 
-def write_matrix(certs: list[dict], unavailable: dict[str, str], directory: Path | str, links: dict | None = None) -> list[Path]:
+def write_matrix(
+    certs: list[dict], unavailable: dict[str, str], directory: Path | str, links: dict | None = None, zoo: dict | None = None
+) -> list[Path]:
+    """matrix.md, matrix.html (also index.html) and matrix.json; with ``zoo`` (see :mod:`suite.zoo`)
+    also the self-validation section and zoo.json."""
     data = matrix_data(certs, unavailable)
     summary = {
         "schema_version": "1.0",
@@ -600,12 +612,13 @@ def write_matrix(certs: list[dict], unavailable: dict[str, str], directory: Path
         ],
         "rows": [{"op": op, "row": name, "cells": cells} for (op, name), cells in data["rows"].items()],
     }
-    return write_files(
-        Path(directory),
-        {
-            "matrix.md": matrix_markdown(certs, unavailable, links),
-            "matrix.html": matrix_html(certs, unavailable, links),
-            "index.html": matrix_html(certs, unavailable, links),
-            "matrix.json": json.dumps(_json_safe(summary), indent=2) + "\n",
-        },
-    )
+    page = matrix_html(certs, unavailable, links, zoo)
+    files = {
+        "matrix.md": matrix_markdown(certs, unavailable, links, zoo),
+        "matrix.html": page,
+        "index.html": page,
+        "matrix.json": json.dumps(_json_safe(summary), indent=2) + "\n",
+    }
+    if zoo is not None:
+        files["zoo.json"] = json.dumps(_json_safe(zoo), indent=2) + "\n"
+    return write_files(Path(directory), files)

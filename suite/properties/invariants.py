@@ -49,9 +49,7 @@ def output_contract(ctx):
 
     Also: no exception on any valid input (finite or masked logits, any valid axis)."""
     case = draw_case(ctx)
-    out = case.run(ctx)
-    if out.shape != case.expected_shape():
-        ctx.fail(f"out.shape={out.shape}, but should be {case.expected_shape()} [{ctx.op}(x)]", case.expected_shape(), out.shape)
+    out = case.run(ctx)  # checks the shape
     if out.dtype != ctx.np_dtype:
         ctx.fail(f"out.dtype={dt.dtype_name(out.dtype)}, but should be {ctx.dtype} [{ctx.op}(x)]", ctx.dtype, dt.dtype_name(out.dtype))
 
