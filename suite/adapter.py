@@ -24,6 +24,7 @@ from suite.ops import OPS
 BUILTIN_MODULES = (
     "implementations.numpy_reference",
     "implementations.scipy_special",
+    "implementations.numba_fused",
     "implementations.torch_cpu",
     "implementations.jax_jit",
     "implementations.torch_cuda",

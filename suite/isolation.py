@@ -66,14 +66,14 @@ def cache_dir() -> Path:
 def worker_env(threads: int | None) -> dict[str, str]:
     """Defaults for the child (the user's environment wins): a persistent JAX compilation cache,
     since JAX compiles once per input shape and the same seed draws the same shapes, and one
-    BLAS/OpenMP thread pool per CPU share so that parallel workers do not oversubscribe."""
+    BLAS/OpenMP/Numba thread pool per CPU share so that parallel workers do not oversubscribe."""
     env = {
         "JAX_COMPILATION_CACHE_DIR": str(cache_dir() / "jax"),
         "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
         "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
     }
     if threads:
-        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
             env[name] = str(threads)
     return env
 
@@ -229,11 +229,12 @@ class Unit:
     origin: str = ""  # the adapter's origin expression, for repros of crashes
     index: int = 0
     extra: dict = field(default_factory=dict)
+    seed: int | None = None  # None: the pool's seed
 
     def message(self, profile: str, seed: int) -> dict:
         m = {"cmd": self.cmd, "adapter": self.adapter}
         if self.cmd in ("property", "accuracy"):
-            m.update(op=self.op, dtype=self.dtype, seed=seed)
+            m.update(op=self.op, dtype=self.dtype, seed=seed if self.seed is None else self.seed)
         if self.cmd == "property":
             m.update(property=self.property, profile=profile)
         return m
