@@ -2,6 +2,7 @@
 
     softmax-suite run                      certify every available built-in implementation; write reports/
     softmax-suite certify TARGET --op OP   certify one implementation of one op; write a certificate
+    softmax-suite bench compare BASE HEAD  fail (exit 1) on asv benchmark regressions between two commits
 
 Exit codes: 0 certified (``run``: every certification ran), 1 not certified,
 2 usage error (one line on stderr naming the problem and the fix).
@@ -51,6 +52,7 @@ RUN_EPILOG = """\
 writes, under --report (default reports/):
   matrix.md, matrix.html, index.html, matrix.json   the conformance matrix
   IMPLEMENTATION/OP/certificate.{json,md} and index.html   one certificate each
+  zoo.json (with --zoo)   the self-validation figures, also shown in the matrix
 
 exit status: 0 when the matrix and certificates were written (verdicts are in
 the matrix; with --check, 1 when any implementation was not certified for an
@@ -104,12 +106,64 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--ops", default="", help="comma-separated ops (default: every op each implementation provides)")
     run.add_argument("--dtypes", default="", help="comma-separated dtypes (default: all each implementation supports)")
     run.add_argument("--report", metavar="DIR", default="reports", help="output directory (default reports/)")
-    run.add_argument("--check", action="store_true", help="exit 1 when any implementation is not certified for an op it provides")
+    run.add_argument(
+        "--check", action="store_true",
+        help="exit 1 when any implementation is not certified for an op it provides (with --zoo, also when a mutant survives or a correct zoo entry is rejected)",
+    )
+    run.add_argument(
+        "--zoo", action="store_true",
+        help="also validate the suite itself: certify every broken implementation in implementations/broken/ (each must be "
+        "rejected by the property it names) and every correct one in implementations/correct/ over --zoo-seeds seeds "
+        "(none may be rejected); adds the kill rate, mutants per property and false rejections to the report",
+    )
+    run.add_argument("--zoo-seeds", type=int, default=20, metavar="N", help="seeds for each correct zoo implementation (default 20)")
+    _bench_parser(sub)
     return parser
 
 
+BENCH_COMPARE_EPILOG = """\
+Plain `asv compare BASE HEAD` prints the same kind of comparison but exits 0
+even when it finds regressions, so it cannot fail a CI job; this gate can.
+
+time_, peakmem_ and mem_ benchmarks regress when HEAD/BASE >= FACTOR; track_
+benchmarks (GB/s, fraction of copy bandwidth, elements or draws per second:
+bigger is better) when BASE/HEAD >= FACTOR. A benchmark that ran at BASE and
+failed at HEAD is a regression too; ones skipped at either commit are not compared.
+
+exit status: 0 no regression, 1 regressions (listed with before, after and
+ratio), 2 bad input (no results, unknown hash, unreadable config).
+
+example:
+  asv run --python=same --set-commit-hash $(git rev-parse HEAD~1)
+  asv run --python=same --set-commit-hash $(git rev-parse HEAD)
+  softmax-suite bench compare $(git rev-parse HEAD~1) $(git rev-parse HEAD)
+"""
+
+
+def _bench_parser(sub) -> None:
+    bench = sub.add_parser(
+        "bench",
+        help="performance tracking with asv: the regression gate",
+        description="Work with the asv benchmark results under asv.conf.json's results_dir.",
+    )
+    actions = bench.add_subparsers(dest="bench_command", metavar="ACTION", parser_class=_Parser)
+    compare = actions.add_parser(
+        "compare",
+        help="exit 1 when a benchmark got slower by FACTOR or more between two commits",
+        description="Compare the asv results of BASE and HEAD (commit hashes or unique prefixes), pairing "
+        "benchmarks by name and parameters, and list every regression.",
+        epilog=BENCH_COMPARE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    compare.add_argument("base", metavar="BASE", help="commit hash (or prefix) of the baseline results")
+    compare.add_argument("head", metavar="HEAD", help="commit hash (or prefix) of the results to check")
+    compare.add_argument("--factor", type=float, default=1.2, help="slowdown ratio that counts as a regression (default 1.2: 20%%)")
+    compare.add_argument("--machine", help="asv machine name (default: the most recent machine with results for both commits)")
+    compare.add_argument("--config", default="asv.conf.json", help="asv config whose results_dir is read (default asv.conf.json)")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--profile", default="ci", help="Hypothesis profile: dev, ci or thorough (default ci)")
+    p.add_argument("--profile", default="ci", help="Hypothesis profile: dev, ci, thorough, detect or sweep (see suite/profiles.py; default ci)")
     p.add_argument("--seed", type=int, default=0, help="seed for the examples; same seed and profile give the same verdict (default 0)")
     p.add_argument(
         "--timeout", type=float, default=None, metavar="SECONDS",
@@ -160,6 +214,8 @@ def _main(argv) -> int:
         return cmd_certify(args)
     if args.command == "run":
         return cmd_run(args)
+    if args.command == "bench":
+        return cmd_bench(args)
     parser.print_help()
     return EXIT_USAGE
 
@@ -198,6 +254,16 @@ def cmd_certify(args) -> int:
     print(verdict)
     print(f"certificate: {directory / 'certificate.json'} ({time.monotonic() - start:.1f}s)")
     return EXIT_OK if cert["certified"] else EXIT_NOT_CERTIFIED
+
+
+def cmd_bench(args) -> int:
+    if args.bench_command != "compare":
+        raise UsageError("choose an action: softmax-suite bench compare BASE HEAD (see softmax-suite bench --help)")
+    from suite import bench_gate
+
+    comparison = bench_gate.compare(args.base, args.head, args.config, args.machine, args.factor)
+    print(bench_gate.report(comparison))
+    return EXIT_NOT_CERTIFIED if comparison.regressions else EXIT_OK
 
 
 def cmd_run(args) -> int:
@@ -247,10 +313,17 @@ def cmd_run(args) -> int:
         links[(cert["op"], cert["implementation"])] = f"{rel.as_posix()}/index.html"
         reports.write_certificate(cert, root / rel)
 
+    zoo_entries = _zoo_entries(args)
     certs = certify_many(
         requests, args.profile, args.seed, args.timeout, args.policy, args.jobs or None, progress, on_certificate=write
     )
-    reports.write_matrix(certs, unavailable, root, links)
+    zoo = None
+    if zoo_entries is not None:
+        from suite.zoo import evaluate
+
+        progress.note(f"self-validation: {len(zoo_entries)} zoo entries, correct ones over {args.zoo_seeds} seeds")
+        zoo = evaluate(zoo_entries, args.zoo_seeds, args.jobs or None, progress, args.timeout)
+    reports.write_matrix(certs, unavailable, root, links, zoo)
     width = max(len(c["implementation"]) for c in certs)
     for c in certs:
         line = f"{c['implementation']:<{width}}  {c['op']:<20} {c['verdict']}"
@@ -259,10 +332,36 @@ def cmd_run(args) -> int:
         print(line)
     for name, reason in unavailable.items():
         print(f"{name:<{width}}  {'(all ops)':<20} unavailable - {reason}")
+    zoo_ok = True
+    if zoo is not None:
+        from suite.zoo_report import headline
+
+        print()
+        for sentence in headline(zoo):
+            print(sentence)
+        for row in zoo["mutants"]:
+            if row["suite_errors"]:
+                print(f"  mutant {row['entry']} ({row['op']}): suite error in {', '.join(row['suite_errors'])}")
+            elif not (row["killed"] and row["expected_seen"]):
+                print(f"  mutant {row['entry']} ({row['op']}): " + ("survived" if not row["killed"] else f"not killed by {', '.join(row['missing'])}"))
+        for row in zoo["correct"]:
+            for false in row["false_rejections"]:
+                print(f"  correct {row['entry']} ({row['op']}) rejected at seed {false['seed']}: {'; '.join(false['reasons'][:1])}")
+        zoo_ok = zoo["kill_rate"] == 1 and not zoo["false_rejections"] and not zoo["required_without_mutant"] and not zoo["suite_errors"]
     print(f"\nconformance matrix: {root / 'matrix.html'} and {root / 'matrix.md'} ({time.monotonic() - start:.0f}s)")
-    if args.check and not all(c["certified"] for c in certs):
+    if args.check and not (all(c["certified"] for c in certs) and zoo_ok):
         return EXIT_NOT_CERTIFIED
     return EXIT_OK
+
+
+def _zoo_entries(args):
+    """The zoo to evaluate after the built-ins (None without --zoo); checked before anything runs."""
+    if not args.zoo:
+        return None
+    from suite.zoo import check_seeds, entries
+
+    check_seeds(args.zoo_seeds)
+    return entries()
 
 
 if __name__ == "__main__":
