@@ -20,8 +20,6 @@ benchmark in a few seconds.
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import importlib
 import inspect
 import itertools
@@ -33,7 +31,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from suite import bandwidth
+from suite import allocator, bandwidth
 from suite.adapter import Adapter, builtin_adapters
 from suite.dtypes import numpy_dtype
 
@@ -97,42 +95,14 @@ def best_seconds(call: Callable[[], None], min_runs: int = 3, budget: float = 0.
 
 # --- allocator tuning for the warm path -------------------------------------------------------
 
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4  # glibc's <malloc.h>
-GLIBC_DEFAULT_THRESHOLD, GLIBC_DEFAULT_MMAP_MAX = 128 * 1024, 65536
-
-
-def _libc():
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return None
-    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    return libc
-
 
 def tune_allocator() -> None:
-    """Keep freed blocks in glibc's heap, so a fresh output reuses pages that are already touched:
-    mallopt(M_MMAP_THRESHOLD, 1 GiB) (glibc before 2.35 caps it at 32 MiB; then M_MMAP_MAX = 0, no
-    mmap at all) and mallopt(M_TRIM_THRESHOLD, 1 GiB). Process-wide: call it in setup (asv runs
-    every benchmark in its own process). NotImplementedError where this is not glibc."""
-    libc = _libc()
-    if libc is None:
-        raise NotImplementedError("warm path: needs glibc's mallopt (Linux)")
-    no_mmap = libc.mallopt(M_MMAP_THRESHOLD, 1 << 30) or libc.mallopt(M_MMAP_MAX, 0)
-    if not (no_mmap and libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)):
-        raise NotImplementedError("warm path: glibc's mallopt refused to keep large blocks in the heap")
-
-
-def restore_allocator() -> None:
-    """glibc's defaults again (for in-process runs such as the smoke test)."""
-    libc = _libc()
-    if libc is not None:
-        libc.mallopt(M_MMAP_THRESHOLD, GLIBC_DEFAULT_THRESHOLD)
-        libc.mallopt(M_MMAP_MAX, GLIBC_DEFAULT_MMAP_MAX)
-        libc.mallopt(M_TRIM_THRESHOLD, GLIBC_DEFAULT_THRESHOLD)
+    """suite.allocator's tuning, in setup (asv runs every benchmark in its own process);
+    NotImplementedError (asv: skipped) where it is not possible."""
+    try:
+        allocator.tune_allocator()
+    except RuntimeError as exc:
+        raise NotImplementedError(f"warm path: {exc}") from None
 
 
 # --- cases ----------------------------------------------------------------------------------
@@ -188,7 +158,7 @@ class Case:
 
     def close(self) -> None:
         if self.path == "warm" and warm_kind(self.adapter, self.op) == "allocator":
-            restore_allocator()
+            allocator.restore_allocator()
 
 
 def _waiter(adapter: Adapter) -> Callable[[Any], None]:

@@ -13,32 +13,24 @@ Two paths:
   mmap whose pages fault in on first write, and that cost is counted.
 * warm: no page faults on the output. numba-fused writes into a pre-touched
   array passed as ``out=``; the others cannot take one, so they run after
-  :func:`tune_allocator` has told glibc malloc to serve large blocks from the heap
-  and keep freed memory (mallopt M_MMAP_MAX = 0, M_TRIM_THRESHOLD large), so
-  each call reuses the previous call's pages.
+  :func:`suite.allocator.tune_allocator` (each call reuses the pages the previous
+  call freed).
 
 The cold rows all run before the allocator is tuned (it cannot be untuned).
-:func:`best_time` and :func:`tune_allocator` are shared with ``benchmarks/``.
 """
 from __future__ import annotations
 
 import argparse
-import ctypes
-import ctypes.util
 import time
 from typing import Callable
 
 import numpy as np
 
 from suite import dtypes as dt
+from suite.allocator import tune_allocator
 from suite.bandwidth import bytes_moved, copy_bandwidth, parse_shape
 
 OPS = ("softmax", "log_softmax", "logsumexp")
-
-# glibc mallopt parameters (malloc.h).
-M_TRIM_THRESHOLD = -1
-M_MMAP_MAX = -4
-
 
 def best_time(fn: Callable[[], object], repeats: int = 10, warmup: int = 1) -> float:
     """The fastest of ``repeats`` timed calls of ``fn()``, in seconds, after ``warmup`` untimed ones."""
@@ -50,23 +42,6 @@ def best_time(fn: Callable[[], object], repeats: int = 10, warmup: int = 1) -> f
         fn()
         best = min(best, time.perf_counter() - start)
     return best
-
-
-def tune_allocator() -> str:
-    """Make glibc malloc reuse freed large blocks without page faults, for the rest of the process:
-    no mmap for any size (M_MMAP_MAX = 0; M_MMAP_THRESHOLD cannot go above 32 MiB) and no trimming
-    of the heap (M_TRIM_THRESHOLD = 2**31 - 1). Returns what was done, or why nothing was."""
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError) as exc:
-        return f"allocator not tuned (no glibc mallopt: {exc})"
-    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    mallopt.restype = ctypes.c_int
-    ok = mallopt(M_MMAP_MAX, 0) == 1
-    ok &= mallopt(M_TRIM_THRESHOLD, 2**31 - 1) == 1
-    return "glibc mallopt(M_MMAP_MAX=0, M_TRIM_THRESHOLD=2**31-1)" + ("" if ok else " (mallopt refused)")
 
 
 def _contenders(op: str, threads: int):
@@ -136,7 +111,10 @@ def measure(shape: tuple[int, ...], dtype: str, threads: int, op: str = "softmax
     allocator = None
     for path in ("cold", "warm"):
         if path == "warm":
-            allocator = tune_allocator()
+            try:
+                allocator = tune_allocator()
+            except RuntimeError as exc:
+                allocator = f"allocator not tuned ({exc})"
         for name, cold, warm, note in contenders:
             factory = cold if path == "cold" else warm
             try:
