@@ -58,6 +58,10 @@ LARGE_K = 128
 # temperature_softmax: vectors and temperatures of the Gumbel-max law check
 TEMPERATURE_CASES = (("peaked", 0.5), ("peaked", 2.5), ("wide", 0.5), ("wide", 2.5), ("masked", 0.5), ("masked", 2.5))
 LOW_TAU = 1e-3
+# The argmax of softmax((x + G) / tau) does not depend on tau > 0, so the argmax battery runs
+# at a tau other than 1: at tau = 1 a sampler that forgets to divide G by tau (softmax(x / tau + G))
+# is exactly right, at tau = 1/2 its argmax follows softmax(2 x).
+BATTERY_TAU = 0.5
 
 # Statistical decisions per dtype of each op's certification (the Bonferroni count).
 TESTS_PER_DTYPE = {
@@ -125,8 +129,8 @@ def draw_counts(call, op: str, x: np.ndarray, n: int, seed: int) -> np.ndarray:
     for i, start in enumerate(range(0, n, rows)):
         m = min(rows, n - start)
         chunk_seed = seed if i == 0 else stat.test_seed(seed, "chunk", i)
-        y = call(x, 1.0, m, chunk_seed)
-        where = f"gumbel_softmax(logits, 1.0, {m}, {chunk_seed})"
+        y = call(x, BATTERY_TAU, m, chunk_seed)
+        where = f"gumbel_softmax(logits, {BATTERY_TAU}, {m}, {chunk_seed})"
         if y.shape != (m, k):
             raise _Bad(f"out.shape={y.shape}, but should be {(m, k)} [{where}]")
         finite = np.all(np.isfinite(y.astype(np.float64)), axis=-1)
@@ -330,8 +334,9 @@ def gumbel_softmax_seeded(ctx):
 @prop("gumbel_softmax", kind=FIXED)
 def gumbel_softmax_argmax_distribution(ctx):
     """The argmax of a soft sample softmax((logits + G) / tau) is distributed as softmax(logits):
-    the battery of gumbel_max_distribution on the row argmaxes (tau = 1; ties from rounding to
-    the dtype broken uniformly at random), same alpha, same power."""
+    the battery of gumbel_max_distribution on the row argmaxes (tau = 1/2, where a tau misapplied
+    to the noise shows; ties from rounding to the dtype broken uniformly at random), same alpha,
+    same power."""
     _run_battery(ctx, "gumbel_softmax argmax frequencies")
 
 
