@@ -23,9 +23,10 @@ rather than its first-order term, so the bound stays rigorous when the forward
 is so ill conditioned that L is not small). Propagating E and the backward's
 own roundings (a sum of n products costs (n + 1) u times the sum of the
 absolute terms; a subtraction and a product u each, on their absolute
-operands) gives, to first order,
+operands) gives, to first order (softmax keeps one second-order term, E_i times
+the error of c, which matters where s_i = 0 but E_i is not small),
 
-  softmax       E_i (|g_i| + |c|) + s_i sum_j E_j |g_j|
+  softmax       E_i (|g_i| + |c| + sum_j E_j |g_j|) + s_i sum_j E_j |g_j|
                   + u s_i ((n + 1) sum_j s_j |g_j| + 2 (|g_i| + |c|))
   log_softmax   E_i |G| + (n + 1) u s_i sum_j |g_j| + 2 u (|g_i| + s_i |G|)
   logsumexp     |g| (E_i + 2 u s_i)
@@ -162,7 +163,11 @@ def softmax_bound(x, g, dtype: str, axis: int = -1) -> np.ndarray:
     with np.errstate(all="ignore"):
         c = np.abs(np.sum(s * g, axis=axis, keepdims=True))
         weighted = np.sum(s * np.abs(g), axis=axis, keepdims=True)
-        propagated = _times(e, np.abs(g) + c) + _times(s, np.sum(_times(e, np.abs(g)), axis=axis, keepdims=True))
+        # |s_hat_i c_hat - s_i c| <= E_i (|c| + |c_hat - c|) + s_i |c_hat - c|, |c_hat - c| <= sum_j E_j |g_j|:
+        # the E_i |c_hat - c| term is second order, but not negligible where E is not small
+        # (x / T rounded into ties), and s_i = 0 must not hide it.
+        c_error = np.sum(_times(e, np.abs(g)), axis=axis, keepdims=True)
+        propagated = _times(e, np.abs(g) + c + c_error) + _times(s, c_error)
         rounding = u * s * ((n + 1) * weighted + 2 * (np.abs(g) + c))
         return SAFETY * (propagated + rounding) + _tiny(g, axis, dtype, False)
 

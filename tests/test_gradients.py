@@ -151,3 +151,20 @@ def test_jax_custom_vjp(prop):
     bad = load_target("implementations.broken.grad_missing_term_jax:softmax", op="softmax", backend="jax")
     outcome = _run(prop, bad, "softmax", "float64", shrink=False)
     assert outcome.status == FAIL and outcome.property == prop, outcome.report()
+
+
+def test_bound_admits_logits_that_x_over_t_rounds_into_a_tie():
+    """Found by `softmax-suite run` (torch-cpu temperature_softmax, float32): x / 1.625 rounds
+    these 1-ULP-apart logits to one value, so torch's softmax is 1/3 each where the exact one is
+    one-hot, and entry 1 (cotangent 0, exact s = 0) gets s_hat (0 - c_hat) = -1/9 / T. That is
+    conditioning; the bound must admit it (it used to drop E_i |c_hat - c|)."""
+    import torch
+
+    x = np.array([-8.421990183603586e37, -8.421990183603586e37, -8.421989676543346e37], dtype=np.float32)
+    g = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    xt = torch.from_numpy(x).requires_grad_(True)
+    torch.softmax(xt / 1.625, dim=0).backward(torch.from_numpy(g))
+    got = xt.grad.numpy().astype(np.float64)
+    exact = closed.temperature_softmax(x, 1.625, g, axis=0).astype(np.float64)
+    assert got[1] != 0
+    assert np.all(np.abs(got - exact) <= closed.temperature_softmax_bound(x, 1.625, g, "float32", axis=0))
