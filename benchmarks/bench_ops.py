@@ -10,9 +10,9 @@ Parameters: adapter x op x shape x dtype x path (benchmarks/common.py holds the 
 * path "cold": every call allocates a fresh output, as users call the op.
   path "warm": the output is pre-touched: ``out=`` with a buffer the op already
   wrote (where the op takes ``out=``: numba-fused), or, for torch on the CPU,
-  glibc's malloc tuned in setup (mallopt M_MMAP_THRESHOLD and M_TRIM_THRESHOLD
-  at 1 GiB; asv runs each benchmark in its own process) so that a freed output
-  is reused without page faults. Adapters that can do neither skip "warm".
+  glibc's malloc tuned in setup (suite.allocator; asv runs each benchmark in its
+  own process) so that a freed output is reused without page faults. Adapters
+  that can do neither skip "warm".
 
 Ops an adapter lacks, dtypes it does not support and unavailable adapters raise
 NotImplementedError in setup: asv reports them as skipped. The clock stops only
