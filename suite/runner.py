@@ -154,6 +154,27 @@ def repro_line(adapter: Adapter, op: str, call) -> str:
     )
 
 
+def _pin_hypothesis_constants() -> None:
+    """Make the examples a function of the seed alone.
+
+    Hypothesis (6.131 and later) mixes into its draws the literal constants of every
+    local module imported so far. A worker that had imported one implementation (a
+    mutant's -1e9, the fused kernel's polynomial) therefore drew different examples
+    for the next one at the same seed, and a verdict depended on what ran before it
+    in the same process. An empty pool of local constants removes that history."""
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        empty = providers.Constants()
+        providers._get_local_constants = lambda: empty
+        providers.CONSTANTS_CACHE.cache.clear()
+    except (ImportError, AttributeError):  # an older or newer Hypothesis without the pool
+        pass
+
+
+_pin_hypothesis_constants()
+
+
 def run_property(prop, adapter: Adapter, op: str, dtype: str, settings: Settings | None = None, seed: int | None = None) -> Outcome:
     """Run ``prop`` on ``adapter.ops[op]`` for ``dtype``; never raises for the implementation's sake."""
     outcome = Outcome(prop.name, op, dtype, adapter.name, PASS)

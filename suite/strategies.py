@@ -104,7 +104,9 @@ def logits(draw, dtype: str, shape: tuple[int, ...], regime: str = "moderate", a
             lambda r, k: r.choice([-1.0, 1.0], k) * np.exp(r.uniform(0, np.log(big), k)),
         )
     elif regime == "masked":
-        values = draw(logits(dtype, shape, draw(st.sampled_from(["moderate", "extreme"]))))
+        # offset too: masks over logits far from 0 (a finite "minus infinity" such as -1e9 standing
+        # in for -inf then outweighs every real logit, which moderate logits never show)
+        values = draw(logits(dtype, shape, draw(st.sampled_from(["moderate", "extreme", "offset"]))))
         values = values.astype(np.float64)
         mask = _draw_mask(draw, shape, axis)
         values = np.where(mask, -np.inf, values)
