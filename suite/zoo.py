@@ -138,13 +138,18 @@ def request(entry: Entry, seed: int | None = None, properties=None, dtypes=None)
     return r
 
 
-def supported_dtypes(entry: Entry) -> tuple[str, ...]:
-    """The dtypes ``entry`` runs on: its own list, or every dtype its backend supports."""
+def glue(entry: Entry):
+    """The built-in adapter whose backend glue ``entry`` is certified through."""
     import importlib
 
     from suite.adapter import BACKEND_GLUE
 
-    return entry.dtypes or importlib.import_module(BACKEND_GLUE[(entry.backend, entry.device)]).ADAPTER.dtypes
+    return importlib.import_module(BACKEND_GLUE[(entry.backend, entry.device)]).ADAPTER
+
+
+def supported_dtypes(entry: Entry) -> tuple[str, ...]:
+    """The dtypes ``entry`` runs on: its own list, or every dtype its backend supports."""
+    return entry.dtypes or glue(entry).dtypes
 
 
 def sweep_plan(entry: Entry, seeds: int) -> list[tuple[int, str]]:

@@ -27,11 +27,7 @@ QUIET = Progress(quiet=True)
 
 def _available(entry: zoo.Entry) -> str | None:
     """Why the entry's backend cannot run here, if it cannot (torch-cuda without a GPU)."""
-    from suite.adapter import BACKEND_GLUE
-    import importlib
-
-    glue = importlib.import_module(BACKEND_GLUE[(entry.backend, entry.device)]).ADAPTER
-    return glue.unavailable_reason()
+    return zoo.glue(entry).unavailable_reason()
 
 
 def _docstring(entry: zoo.Entry) -> str:
