@@ -1,143 +1,251 @@
-"""Componentwise error bounds from first-order rounding error analysis.
+"""Error bounds from rounding error analysis: what a correct implementation may be off by.
 
-Notation, per row along the softmax axis: n entries, unit roundoff u of the
-output dtype, a = max_j x_j, d = a - min_j x_j over the finite entries,
-S = sum_j exp(x_j - a) in [1, n], s = softmax(x), xbar = sum_j s_j |x_j|.
+Derivations in docs/error-analysis.md (sec. 2); the reference is Blanchard,
+Higham & Higham, "Accurate computation of the log-sum-exp and softmax
+functions", IMA J. Numer. Anal. 41(4), 2021.
 
-Two sources of error are admitted, and the bound is twice their first-order sum
-(twice, as in Blanchard, Higham & Higham, IMA J. Numer. Anal. 41(4), 2021,
-so that exp/log implementations that are faithful rather than correctly rounded
-and different summation orders are not rejected):
+Notation, per row along the class axis: n finite entries, a = max_j x_j,
+gaps g_j = a - x_j >= 0, S = sum_j exp(-g_j) in [1, n], L = log S,
+s = softmax(x), w = sum_j s_j g_j (the mean gap under s; w <= min(d, log n)).
 
-1. The shifted algorithm (sec. 3 and 4 of the paper). x_j - a costs |x_j - a| u,
-   exp a further u, the sum S a relative (n - 1) u plus the weighted term errors
-   sum_j e^{x_j - a} |x_j - a| u / S <= min(d, (n - 1)/e) u (t e^{-t} <= 1/e), the
-   division or the final subtraction u each. Keeping the weights instead of
-   bounding |x_j - a| by d is what turns the paper's [n + 2 + 2d] u (Thm 4.3)
-   into the sharper terms below; for d -> 0 they coincide.
-2. Conditioning. An algorithm that is backward stable with respect to relative
-   perturbations u|x_j| of the inputs (cross-entropy as LSE(x) - x_t, log-softmax
-   as x - LSE(x), temperature softmax of the rounded x / T) is correct too: its
-   error is the condition number times u. (The unshifted division-free softmax
-   exp(x - LSE(x)) is not: the error u|LSE| it makes is not a perturbation of x,
-   and its rows stop summing to 1; see implementations/broken/division_free_unshifted.py.) For softmax, sum_j |ds_i/dx_j| |x_j| = s_i ((1 - 2 s_i)|x_i| + xbar);
-   for log-softmax and cross-entropy, |x_i| + xbar; for LSE, xbar. This is why a
-   correct float32 softmax of logits near 1e4 has relative errors near 1e4 u in
-   its small entries: the problem is ill conditioned there, the code is fine.
+**Two precisions.** u_p is the unit roundoff of the output dtype; u_w that of
+the working precision: float32 (2**-24) for float16 and bfloat16 outputs, the
+convention of every major framework (PyTorch's accumulate type, XLA's and
+oneDNN's reductions), and u_p itself for float32 and float64. The model is the
+shifted algorithm carried out in u_w on the exact input (the input is exact:
+no condition number of the input enters), then rounded once to the output
+dtype: for 16-bit outputs one more relative error u_p. An implementation that
+rounds its intermediates (the shift, the exponentials, the sum) to 16 bits is
+outside this model; docs/error-analysis.md sec. 2.6 states what happens to it.
 
-The conditioning terms are first order, valid while delta = u max|x_j| is
-small. Beyond delta > 1/8 (float32 logits above 2e6, bfloat16 above 32) the
-rigorous mean-value forms take over: softmax is 1/2-Lipschitz in the infinity
-norm (the rows of its Jacobian diag(s) - s s^T have absolute sum
-2 s_i (1 - s_i) <= 1/2), so |ds_i| <= u max|x| / 2 for every entry, and
-LSE is 1-Lipschitz, so xbar is replaced by max|x_j|.
+Per output, with c the count of roundings the analysis charges (all exact
+bounds on a rounded operation except exp of a perturbed argument), the
+allowance is u_p|y| (the final rounding, 16-bit outputs only) plus
+SAFETY * gamma(c u_w) |y|, gamma(t) = t / (1 - t) (Higham's gamma_n, so the
+bound is rigorous at every order where c u_w < 1), where c is
 
-Results below the smallest normal number may additionally be flushed or
-rounded to the subnormal grid: an absolute allowance of one smallest normal
-covers both.
+  softmax      g_i + n + w + 3                       (relative to s_i)
+  log_softmax  g_i + n + w + L + |y_i| + 1           (absolute)
+  logsumexp    n + w + L + |y| + 1                   (absolute)
+  cross_entropy n + w + L + g_t + |c| + 1            (absolute; plus min(2u_w|LSE|, L) for LSE(x) - x_t)
 
-The accuracy module grades implementations against much tighter, measured
-thresholds; these bounds only decide what is certainly wrong.
+SAFETY = 2 admits faithful rather than correctly rounded exp and log, and
+other summation orders (online rescaling, blocks); the sum itself is charged
+its recursive worst case, n - 1 roundings, which pairwise or blocked sums only
+improve on. Nothing grows with |x|: the allowances stay inside the output's
+range at every magnitude (a probability is allowed at most
+(u_p + SAFETY gamma(c u_w)) s_i).
+
+Outputs in the subnormal range may be flushed to zero (a reported behaviour,
+``subnormal_outputs``) or rounded to the subnormal grid: an entry whose exact
+value or allowed range reaches below the smallest normal number r_min gets
+s_i plus one subnormal spacing more (flushing loses s_i, the subnormal grid
+half a spacing), never a whole r_min.
+
+temperature_softmax rounds the quotient z = x / T before the softmax: to
+nearest for a division, within about 2u_p for x * fl(1/T), exactly when T is a
+power of two. That is a perturbation of the input, not of the algorithm, and
+its effect is taken exactly rather than to first order: softmax is increasing
+in z_i and decreasing in every other z_j, so over the box |dz_j| <= r_j its
+extremes are s_i^hi = softmax at (z_i + r_i, z_j - r_j) and s_i^lo at
+(z_i - r_i, z_j + r_j). The allowance is max(s_i^hi - s_i, s_i - s_i^lo) plus
+softmax's own allowance at s_i^hi; it never reaches 1.
+
+Bounds are float64 arrays (the allowances need a few digits, not the oracle's
+2**-64); infinite allowances (an infinite exact value) become 0, so such
+outputs must be exactly right.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from suite import dtypes as dt
-from suite import oracle
 
 SAFETY = 2.0
+# Working precision of 16-bit outputs: float32, whose unit roundoff this is.
+FLOAT32_U = 2.0**-24
+# x * fl(1/T) is within (2 + u) u |z| of z = x / T: 2.25 u_p covers it and a division.
+QUOTIENT_ROUNDINGS = 2.25
 
 
-def _row_stats(x: np.ndarray, axis: int):
-    """n, a, d, log S, s and xbar per row, keepdims, in long double; masked entries have s = 0."""
-    w = np.asarray(x).astype(oracle.WIDE)
-    n = w.shape[axis]
-    finite = np.isfinite(w)
+def working_unit_roundoff(dtype: str) -> float:
+    """u_w: float32's unit roundoff for float16 and bfloat16 outputs, the output's own otherwise."""
+    return min(dt.unit_roundoff(dtype), FLOAT32_U)
+
+
+def final_rounding(dtype: str) -> float:
+    """The relative error of rounding the working-precision result once to the output dtype."""
+    u = dt.unit_roundoff(dtype)
+    return u if working_unit_roundoff(dtype) < u else 0.0
+
+
+def _final(dtype: str, magnitude: np.ndarray) -> np.ndarray:
+    """u_p |y| for 16-bit outputs; exactly 0 otherwise (also where |y| is inf: no 0 * inf)."""
+    u = final_rounding(dtype)
+    return u * magnitude if u else np.zeros_like(magnitude)
+
+
+@dataclass(frozen=True)
+class RowTerms:
+    """Per-row quantities of the shifted algorithm (keepdims along the class axis), float64.
+
+    Masked (-inf), +inf and NaN entries are left out of a, g, s and w: they enter the
+    sums exactly (exp(-inf) = 0) or make the exact value non-finite, where the bound
+    does not apply."""
+
+    n: np.ndarray  # finite entries per row
+    a: np.ndarray  # max over finite entries (0 if none)
+    gap: np.ndarray  # a - x_j at finite entries, 0 elsewhere
+    s: np.ndarray  # softmax weights at finite entries, 0 elsewhere (NaN rows: NaN)
+    w: np.ndarray  # sum_j s_j g_j
+    log_sum: np.ndarray  # L = log sum_j exp(-g_j)
+    spread: np.ndarray  # d = a - min_j x_j over finite entries
+
+
+def row_terms(x: np.ndarray, axis: int = -1) -> RowTerms:
+    v = np.asarray(x)
+    if v.dtype != np.float64:
+        v = v.astype(np.float64)
+    finite = np.isfinite(v)
     with np.errstate(all="ignore"):
-        a = np.max(np.where(finite, w, -np.inf), axis=axis, keepdims=True, initial=-np.inf)
-        lo = np.min(np.where(finite, w, np.inf), axis=axis, keepdims=True, initial=np.inf)
-        d = np.where(np.isfinite(a) & np.isfinite(lo), a - lo, 0)
-        s = np.where(finite, _softmax64(np.where(finite | np.isneginf(w), w, 0), axis), 0)
-        xbar = np.sum(s * np.where(finite, np.abs(w), 0), axis=axis, keepdims=True)
-        log_sum = np.log(np.sum(np.where(finite, np.exp(w - np.where(np.isfinite(a), a, 0)), 0), axis=axis, keepdims=True))
-        largest_abs = np.max(np.where(finite, np.abs(w), 0), axis=axis, keepdims=True, initial=0)
-    summation = n + np.minimum(d, max(n - 1, 0) / np.e)
-    return w, n, np.where(np.isfinite(a), a, 0), d, log_sum, s, xbar, summation, largest_abs
+        top = np.max(np.where(finite, v, -np.inf), axis=axis, keepdims=True, initial=-np.inf)
+        a = np.where(np.isfinite(top), top, 0.0)
+        gap = np.where(finite, a - v, 0.0)
+        e = np.where(finite, np.exp(-gap), 0.0)
+        total = np.sum(e, axis=axis, keepdims=True)
+        s = e / np.where(total > 0, total, 1.0)
+        # s_j = 0 where the gap overflowed to inf: such entries add nothing to the mean gap
+        w = np.sum(np.where(e > 0, s * gap, 0.0), axis=axis, keepdims=True)
+        log_sum = np.log(np.where(total > 0, total, 1.0))
+        n = np.sum(finite, axis=axis, keepdims=True).astype(np.float64)
+        spread = np.max(gap, axis=axis, keepdims=True, initial=0.0)
+    nan_rows = np.any(np.isnan(v), axis=axis, keepdims=True)
+    if np.any(nan_rows):
+        s = np.where(nan_rows, np.nan, s)
+    return RowTerms(n, a, gap, s, w, log_sum, spread)
 
 
-def _softmax64(w: np.ndarray, axis: int) -> np.ndarray:
-    """softmax in float64: the bounds need the weights s_j to a few digits, not to the oracle's 2**-64."""
-    v = np.asarray(w).astype(np.float64)
+def gamma(count, u: float) -> np.ndarray:
+    """Higham's gamma: count * u / (1 - count * u), inf once count * u >= 1 (no bound left)."""
+    t = np.asarray(count, dtype=np.float64) * u
     with np.errstate(all="ignore"):
-        top = np.max(v, axis=axis, keepdims=True, initial=-np.inf)
-        e = np.exp(v - np.where(np.isfinite(top), top, 0))
-        return e / np.sum(e, axis=axis, keepdims=True)
+        return np.where(t < 1, t / (1 - t), np.inf)
 
 
-def _beyond_first_order(largest_abs, u: float):
-    return SAFETY * u * largest_abs > 0.125
+def _finite_or_zero(bound: np.ndarray) -> np.ndarray:
+    return np.where(np.isinf(bound), 0.0, bound)
 
 
-def _conditioning_mean(xbar, largest_abs, u: float):
-    """xbar while the first-order expansion holds, max|x_j| (the Lipschitz form) beyond it."""
-    return np.where(_beyond_first_order(largest_abs, u), largest_abs, xbar)
+def _absolute(t: RowTerms, dtype: str, *rounded: np.ndarray) -> np.ndarray:
+    """SAFETY times the absolute error of a log-domain result: log S_hat is off by
+    gamma(n + w + 1) (the sum's relative error, log(1 + delta) <= delta), plus u_w times the
+    magnitudes that the exact roundings of the shift, log, subtraction or addition scale
+    (each scaled by u before adding, so that magnitudes near float64's r_max do not overflow)."""
+    u = working_unit_roundoff(dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return SAFETY * (gamma(t.n + t.w + 1, u) + sum(u * r for r in rounded))
+
+
+def _subnormal_allowance(s: np.ndarray, relative: np.ndarray, dtype: str) -> np.ndarray:
+    """Flushed to zero (error s_i) or rounded on the subnormal grid (error <= one spacing), where the
+    exact value or its allowed range reaches below the smallest normal number r_min."""
+    tiny = dt.smallest_normal(dtype)
+    with np.errstate(invalid="ignore"):
+        reaches = s * (1 - relative) < tiny
+    # s_i + one subnormal spacing covers both, and the exact values below float64's own range
+    # (a float64 softmax entry of 1e-617, which this float64 s_i holds as 0)
+    return np.where(reaches, s + dt.smallest_subnormal(dtype), 0.0)
+
+
+def _softmax_from_terms(t: RowTerms, dtype: str, magnitude: np.ndarray | None = None) -> np.ndarray:
+    s = t.s if magnitude is None else magnitude
+    relative = final_rounding(dtype) + SAFETY * gamma(t.gap + t.n + t.w + 3, working_unit_roundoff(dtype))
+    with np.errstate(invalid="ignore"):
+        # an entry with s_i = 0 (its gap is past exp's range) has no relative error to allow,
+        # however large its gap makes the count
+        own = np.where(s > 0, s * relative, np.where(np.isnan(s), np.nan, 0.0))
+        return own + _subnormal_allowance(s, np.where(s > 0, relative, 0.0), dtype)
 
 
 def softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
     """Bound on |softmax_hat_i - softmax_i|, same shape as x."""
-    u = dt.unit_roundoff(dtype)
-    w, n, a, _, _, s, xbar, summation, largest_abs = _row_stats(x, axis)
-    with np.errstate(all="ignore"):
-        shifted = np.where(np.isfinite(w), np.abs(w - a), 0)
-        absolute = np.where(np.isfinite(w), np.abs(w), 0)
-        # sum_j |ds_i/dx_j| |x_j| = s_i [(1 - s_i)|x_i| + sum_{j != i} s_j |x_j|] = s_i [(1 - 2 s_i)|x_i| + xbar]
-        conditioning = np.maximum((1 - 2 * s) * absolute + xbar, 0)
-        beyond = _beyond_first_order(largest_abs, u)
-        first_order = s * (summation + 3 + shifted + np.where(beyond, 0, conditioning)) * u
-        lipschitz = np.where(beyond, u * largest_abs / 2, 0)
-    return SAFETY * (first_order + lipschitz) + dt.smallest_normal(dtype)
+    return _softmax_from_terms(row_terms(x, axis), dtype)
 
 
 def log_softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
     """Bound on |log_softmax_hat_i - log_softmax_i|, same shape as x."""
-    u = dt.unit_roundoff(dtype)
-    w, n, a, _, log_sum, _, xbar, summation, largest_abs = _row_stats(x, axis)
-    xbar = _conditioning_mean(xbar, largest_abs, u)
-    with np.errstate(all="ignore"):
-        shifted = np.where(np.isfinite(w), np.abs(w - a), 0)
-        absolute = np.where(np.isfinite(w), np.abs(w), 0)
-        return SAFETY * u * (2 * shifted + absolute + xbar + 2 * log_sum + summation + 2)
+    t = row_terms(x, axis)
+    y = t.gap + t.log_sum  # |log_softmax_i| = g_i + L, no cancellation
+    with np.errstate(invalid="ignore", over="ignore"):
+        bound = _final(dtype, y) + _absolute(t, dtype, t.gap, t.log_sum, y)
+    return _finite_or_zero(np.where(np.isfinite(np.asarray(x, dtype=np.float64)) | np.isnan(t.s), bound, 0.0))
 
 
 def logsumexp(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
     """Bound on |LSE_hat - LSE|, shape of x without axis."""
-    u = dt.unit_roundoff(dtype)
-    _, n, a, _, log_sum, _, xbar, summation, largest_abs = _row_stats(x, axis)
-    xbar = _conditioning_mean(xbar, largest_abs, u)
-    with np.errstate(all="ignore"):
-        y = np.abs(a + log_sum)
-        bound = SAFETY * u * (y + xbar + log_sum + summation + 2)
+    t = row_terms(x, axis)
+    y = np.abs(t.a + t.log_sum)
+    bound = _final(dtype, y) + _absolute(t, dtype, t.log_sum, y)
     return np.squeeze(bound, axis=axis)
 
 
 def cross_entropy(logits: np.ndarray, targets: np.ndarray, dtype: str) -> np.ndarray:
-    """Bound on |CE_hat - CE| per row, shape (N,)."""
+    """Bound on |CE_hat - CE| per row, shape (N,). Admits (a - x_t) + L and LSE(x) - x_t."""
+    t = row_terms(logits, -1)
+    target_gap = np.take_along_axis(t.gap, np.asarray(targets)[:, None].astype(np.intp), axis=-1)
+    target_logit = np.take_along_axis(np.asarray(logits, dtype=np.float64), np.asarray(targets)[:, None].astype(np.intp), axis=-1)
+    lse = np.abs(t.a + t.log_sum)
+    loss = target_gap + t.log_sum
+    # LSE(x) - x_t rounds LSE = a + L, an error of at most u|LSE| and, a being representable, at
+    # most L itself: the admission never exceeds the loss it can lose entirely (docs sec. 2.4)
+    u = working_unit_roundoff(dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        lse_rounding = np.minimum(SAFETY * u * lse, t.log_sum + SAFETY * gamma(t.n + t.w + 1, u))
+        bound = _final(dtype, loss) + _absolute(t, dtype, t.log_sum, target_gap, loss) + lse_rounding
+    # a masked target has an infinite loss: it must come back exactly inf
+    return np.where(np.isfinite(target_logit), bound, 0.0)[:, 0]
+
+
+def quotient_radius(x: np.ndarray, temperature: float, dtype: str) -> np.ndarray:
+    """r_j: how far the rounded quotient fl(x_j / T) may lie from x_j / T (0 for T a power of two)."""
+    z = np.asarray(x, dtype=np.float64) / float(temperature)
+    mantissa, _ = np.frexp(float(temperature))
+    if mantissa == 0.5:  # dividing by a power of two is exact (barring underflow, which softmax ignores)
+        return np.zeros_like(z)
     u = dt.unit_roundoff(dtype)
-    w, n, a, _, log_sum, _, xbar, summation, largest_abs = _row_stats(logits, -1)
-    xbar = _conditioning_mean(xbar, largest_abs, u)
-    target_logit = np.take_along_axis(w, np.asarray(targets)[:, None], axis=-1)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(z), (QUOTIENT_ROUNDINGS * u + 2.0**-53) * np.abs(z), 0.0)
+
+
+def softmax_envelope(z: np.ndarray, radius: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """(s^lo, s^hi): the exact extremes of softmax_i over the box |dz_j| <= r_j (float64)."""
+    z = np.asarray(z, dtype=np.float64)
+    finite = np.isfinite(z)
     with np.errstate(all="ignore"):
-        loss = np.abs((a - target_logit) + log_sum)
-        bound = SAFETY * u * (loss + 2 * np.abs(a - target_logit) + np.abs(target_logit) + xbar + 2 * log_sum + summation + 2)
-    return bound[:, 0]
+        lo_z, hi_z = z - radius, z + radius
+        top = np.max(np.where(finite, hi_z, -np.inf), axis=axis, keepdims=True, initial=-np.inf)
+        m = np.where(np.isfinite(top), top, 0.0)
+        e_lo = np.where(finite, np.exp(lo_z - m), 0.0)
+        e_hi = np.where(finite, np.exp(hi_z - m), 0.0)
+        rest_lo = np.maximum(np.sum(e_lo, axis=axis, keepdims=True) - e_lo, 0.0)
+        rest_hi = np.maximum(np.sum(e_hi, axis=axis, keepdims=True) - e_hi, 0.0)
+        s_hi = np.where(finite, e_hi / (e_hi + rest_lo), 0.0)
+        s_lo = np.where(finite, e_lo / (e_lo + rest_hi), 0.0)
+    return np.nan_to_num(s_lo, nan=0.0), np.nan_to_num(s_hi, nan=1.0)
 
 
 def temperature_softmax(x: np.ndarray, temperature: float, dtype: str, axis: int = -1) -> np.ndarray:
-    """softmax's bound on z = x / T: rounding x / T is a relative input perturbation."""
+    """Bound on |softmax_hat(x / T)_i - softmax(x / T)_i|: the rounding of x / T taken exactly
+    (the envelope of the box), then softmax's own error at the envelope's top."""
     with np.errstate(all="ignore"):
-        z = np.asarray(x).astype(oracle.WIDE) / oracle.WIDE(temperature)
-    return softmax(z, dtype, axis)
+        z = np.asarray(x, dtype=np.float64) / float(temperature)
+    t = row_terms(z, axis)
+    s_lo, s_hi = softmax_envelope(z, quotient_radius(x, temperature, dtype), axis)
+    with np.errstate(invalid="ignore"):
+        perturbation = np.maximum(s_hi - t.s, t.s - s_lo)
+        return np.maximum(perturbation, 0) + _softmax_from_terms(t, dtype, magnitude=np.maximum(s_hi, t.s))
 
 
 def evaluate(op: str, *args, dtype: str, **kwargs) -> np.ndarray:
@@ -153,75 +261,42 @@ def evaluate(op: str, *args, dtype: str, **kwargs) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # Normwise bounds of the shifted algorithm (docs/error-analysis.md, sec. 2).
 #
-# These admit the shifted algorithm (and the unshifted and division-free forms,
-# which the paper shows to be of the same accuracy) but, unlike the bounds
-# above, no conditioning term u |x_j|: they are what certification requires.
-# Per row, with w = sum_j s_j |x_j - a| <= min(d, (n - 1)/e) and L = log S:
-#   softmax       ||s_hat - s||_inf <= 2 [n + 2 + min(d, 1/e) + w] u ||s||_inf
-#                 (Thm 4.3's [n + 2 + 2d] u, with the weights kept; equal as d -> 0)
-#   log_softmax   |y_hat_i - y_i| <= 2 [n + w + L + |x_i - a| + |y_i|] u
-#   logsumexp     |y_hat - y|     <= 2 [n + w + L + |y|] u     (eq. 4.8 plus u|y|)
-#   cross_entropy |c_hat - c|     <= 2 [n + w + L + max(a - x_t, |LSE|) + |c|] u
-# plus, for softmax, one smallest normal number for a flushed or gradually
-# underflowing entry.
+# What ``normwise_bound`` requires: the same model, measured in the infinity norm
+# of each row, where the gap terms are damped (s_j g_j <= ||s||_inf / e):
+#   softmax       ||s_hat - s||_inf <= (u_p + 2 gamma([n + 2 + min(d, 1/e) + w] u_w)) ||s||_inf
+#                 (Thm 4.3's [n + 2 + 2d] u with the weights kept; equal as d -> 0)
+#   log_softmax   |y_hat_i - y_i| <= u_p |y_i| + 2 [gamma(n + w + 1) + (L + g_i + |y_i|) u_w]
+#   logsumexp     |y_hat - y|     <= u_p |y| + 2 [gamma(n + w + 1) + (L + |y|) u_w]   (eq. 4.8 plus u|y|)
+#   cross_entropy |c_hat - c|     <= u_p |c| + 2 [gamma(n + w + 1) + (L + g_t + |c|) u_w] + min(2 u_w |LSE|, L + ...)
+# (the log-domain bounds are the componentwise ones above: no conditioning term in either)
+# plus, for softmax, one subnormal allowance for a flushed or gradually underflowing entry.
 # ---------------------------------------------------------------------------
 
 
-def _shifted_row_terms(x: np.ndarray, axis: int):
-    """w, n, a, d, L (keepdims) and |x_j - a| for the normwise bounds."""
-    w, n, a, d, log_sum, s, _, _, _ = _row_stats(x, axis)
-    with np.errstate(all="ignore"):
-        gap = np.where(np.isfinite(w), np.abs(w - a), 0)
-        weighted = np.sum(s * gap, axis=axis, keepdims=True)
-    return w, n, a, d, log_sum, gap, weighted
+def normwise_softmax_constant(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """The row constant c with ||s_hat - s|| / ||s|| <= 2 c u (units of u_w), and Thm 4.3's n + 2 + 2d."""
+    t = row_terms(x, axis)
+    sharp = t.n + 2 + np.minimum(t.spread, 1 / np.e) + t.w
+    paper = t.n + 2 + 2 * t.spread
+    return np.squeeze(sharp, axis=axis), np.squeeze(paper, axis=axis)
 
 
 def normwise_softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
     """Allowed |s_hat_i - s_i|: the row's normwise bound times ||s||_inf, broadcast to x's shape."""
-    u = dt.unit_roundoff(dtype)
-    _, n, _, d, _, _, weighted = _shifted_row_terms(x, axis)
-    s = _softmax64(x, axis)
-    with np.errstate(all="ignore"):
-        norm = np.max(np.where(np.isnan(s), 0, s), axis=axis, keepdims=True, initial=0)
-        constant = n + 2 + np.minimum(d, 1 / np.e) + weighted
-        row = SAFETY * constant * u * norm + dt.smallest_normal(dtype)
-    return np.broadcast_to(row, np.shape(x)).astype(oracle.WIDE)
+    t = row_terms(x, axis)
+    with np.errstate(invalid="ignore"):
+        norm = np.max(np.where(np.isnan(t.s), 0, t.s), axis=axis, keepdims=True, initial=0)
+        constant = t.n + 2 + np.minimum(t.spread, 1 / np.e) + t.w
+        relative = final_rounding(dtype) + SAFETY * gamma(constant, working_unit_roundoff(dtype))
+        row = relative * norm
+        entry = np.broadcast_to(row, np.shape(x)) + _subnormal_allowance(t.s, relative, dtype)
+    return entry
 
 
-def normwise_softmax_constant(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """The row constant c with ||s_hat - s|| / ||s|| <= 2 c u (units of u), and Thm 4.3's n + 2 + 2d."""
-    _, n, _, d, _, _, weighted = _shifted_row_terms(x, axis)
-    with np.errstate(all="ignore"):
-        sharp = n + 2 + np.minimum(d, 1 / np.e) + weighted
-        paper = n + 2 + 2 * d
-    return np.squeeze(sharp, axis=axis), np.squeeze(paper, axis=axis)
-
-
-def normwise_log_softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
-    u = dt.unit_roundoff(dtype)
-    w, n, _, _, log_sum, gap, weighted = _shifted_row_terms(x, axis)
-    with np.errstate(all="ignore"):
-        y = gap + log_sum  # |log_softmax_j| = (a - x_j) + L: no cancellation
-        return SAFETY * u * (n + weighted + log_sum + gap + y)
-
-
-def normwise_logsumexp(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
-    u = dt.unit_roundoff(dtype)
-    _, n, a, _, log_sum, _, weighted = _shifted_row_terms(x, axis)
-    with np.errstate(all="ignore"):
-        y = np.abs(a + log_sum)
-        return np.squeeze(SAFETY * u * (n + weighted + log_sum + y), axis=axis)
-
-
-def normwise_cross_entropy(logits: np.ndarray, targets: np.ndarray, dtype: str) -> np.ndarray:
-    u = dt.unit_roundoff(dtype)
-    w, n, a, _, log_sum, _, weighted = _shifted_row_terms(logits, -1)
-    target_logit = np.take_along_axis(w, np.asarray(targets)[:, None], axis=-1)
-    with np.errstate(all="ignore"):
-        gap = a - target_logit
-        lse = np.abs(a + log_sum)
-        loss = np.abs(gap + log_sum)
-        return (SAFETY * u * (n + weighted + log_sum + np.maximum(gap, lse) + loss))[:, 0]
+# Log-domain outputs carry no gap-damping to exploit: their normwise and componentwise bounds coincide.
+normwise_log_softmax = log_softmax
+normwise_logsumexp = logsumexp
+normwise_cross_entropy = cross_entropy
 
 
 def normwise(op: str, *args, dtype: str, **kwargs) -> np.ndarray:

@@ -124,12 +124,15 @@ def evaluate(op: str, *args, cotangent, **kwargs) -> np.ndarray:
 # ----------------------------------------------------------------------------- bounds
 
 
-def probability_error(x, dtype: str, axis: int = -1) -> np.ndarray:
-    """E_i: a bound on the error of the s_i a backward pass uses, whichever way it got it."""
+def probability_error(x, dtype: str, axis: int = -1, forward=None) -> np.ndarray:
+    """E_i: a bound on the error of the s_i a backward pass uses, whichever way it got it.
+
+    ``forward``: the forward pass's own bound where it is not softmax's on x (temperature
+    softmax, whose rounded quotient x / T is an input perturbation softmax's bound omits)."""
     u = WIDE(dt.unit_roundoff(dtype))
     w = _wide(x)
     s = oracle.softmax(w, axis=axis)
-    b_softmax = bounds.softmax(x, dtype, axis)
+    b_softmax = bounds.softmax(x, dtype, axis) if forward is None else np.maximum(bounds.softmax(x, dtype, axis), forward)
     b_log = bounds.log_softmax(x, dtype, axis)
     b_lse = np.expand_dims(bounds.logsumexp(x, dtype, axis), axis)
     lse = np.expand_dims(oracle.logsumexp(w, axis=axis), axis)
@@ -154,11 +157,11 @@ def _tiny(g, axis: int, dtype: str, reduced: bool) -> np.ndarray:
     return WIDE(dt.smallest_normal(dtype)) * (1 + total)
 
 
-def softmax_bound(x, g, dtype: str, axis: int = -1) -> np.ndarray:
+def softmax_bound(x, g, dtype: str, axis: int = -1, forward=None) -> np.ndarray:
     u = WIDE(dt.unit_roundoff(dtype))
     n = np.shape(x)[axis]
     s = oracle.softmax(x, axis=axis)
-    e = probability_error(x, dtype, axis)
+    e = probability_error(x, dtype, axis, forward)
     g = _wide(g)
     with np.errstate(all="ignore"):
         c = np.abs(np.sum(s * g, axis=axis, keepdims=True))
@@ -208,7 +211,8 @@ def temperature_softmax_bound(x, temperature, g, dtype: str, axis: int = -1) -> 
     with np.errstate(all="ignore"):
         z = _wide(x) / WIDE(temperature)
         grad_z = softmax(z, g, axis)
-        return (softmax_bound(z, g, dtype, axis) + SAFETY * 2 * u * np.abs(grad_z)) / WIDE(temperature) + _tiny(g, axis, dtype, False)
+        forward = bounds.temperature_softmax(x, temperature, dtype, axis)
+        return (softmax_bound(z, g, dtype, axis, forward) + SAFETY * 2 * u * np.abs(grad_z)) / WIDE(temperature) + _tiny(g, axis, dtype, False)
 
 
 def bound(op: str, *args, cotangent, dtype: str, **kwargs) -> np.ndarray:
