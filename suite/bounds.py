@@ -105,9 +105,9 @@ class RowTerms:
 
 
 def row_terms(x: np.ndarray, axis: int = -1) -> RowTerms:
-    v = np.asarray(x)
-    if v.dtype != np.float64:
-        v = v.astype(np.float64)
+    v = np.array(x, dtype=np.float64, copy=True)
+    if np.isfinite(v).all():
+        return _finite_row_terms(v, axis)
     finite = np.isfinite(v)
     with np.errstate(all="ignore"):
         top = np.max(np.where(finite, v, -np.inf), axis=axis, keepdims=True, initial=-np.inf)
@@ -125,6 +125,28 @@ def row_terms(x: np.ndarray, axis: int = -1) -> RowTerms:
     if np.any(nan_rows):
         s = np.where(nan_rows, np.nan, s)
     return RowTerms(n, a, gap, s, w, log_sum, spread)
+
+
+def _finite_row_terms(v: np.ndarray, axis: int) -> RowTerms:
+    """row_terms of an all-finite float64 array, in place and in few passes (kernel-scale rows)."""
+    if v.shape[axis] == 0:
+        zeros = np.zeros(v.shape[:axis % v.ndim] + (1,) + v.shape[axis % v.ndim + 1 :])
+        return RowTerms(zeros, zeros, v, v, zeros, np.zeros_like(zeros), zeros)
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = np.max(v, axis=axis, keepdims=True)
+        d = np.subtract(v, a, out=v)  # x_j - a <= 0 (may overflow to -inf: then exp gives 0)
+        e = np.exp(d)
+        total = np.sum(e, axis=axis, keepdims=True)
+        s = np.divide(e, total, out=e)
+        gap = np.negative(d, out=d)
+        # s_j = 0 where the gap overflowed to inf: such entries add nothing to the mean gap
+        product = np.multiply(s, gap, out=np.empty_like(s))
+        if np.isinf(gap).any():
+            product[s == 0] = 0.0
+        w = np.sum(product, axis=axis, keepdims=True)
+        spread = np.max(gap, axis=axis, keepdims=True)
+    n = np.full_like(a, v.shape[axis])
+    return RowTerms(n, a, gap, s, w, np.log(total), spread)
 
 
 def gamma(count, u: float) -> np.ndarray:
@@ -159,14 +181,36 @@ def _subnormal_allowance(s: np.ndarray, relative: np.ndarray, dtype: str) -> np.
     return np.where(reaches, s + dt.smallest_subnormal(dtype), 0.0)
 
 
+# exp(-746) is 0 in float64: no entry with s_j > 0 has a larger gap
+LARGEST_LIVE_GAP = 746.0
+
+
 def _softmax_from_terms(t: RowTerms, dtype: str, magnitude: np.ndarray | None = None) -> np.ndarray:
+    """[u_p + 2 gamma((g_i + n + w + 3) u_w)] s_i + subnormal allowance.
+
+    gamma(c u) <= c u / (1 - c_max u) for every c <= c_max, so one factor per row, taken at the
+    largest count of an entry that can have s_i > 0, keeps the bound rigorous at every order."""
     s = t.s if magnitude is None else magnitude
-    relative = final_rounding(dtype) + SAFETY * gamma(t.gap + t.n + t.w + 3, working_unit_roundoff(dtype))
-    with np.errstate(invalid="ignore"):
-        # an entry with s_i = 0 (its gap is past exp's range) has no relative error to allow,
-        # however large its gap makes the count
-        own = np.where(s > 0, s * relative, np.where(np.isnan(s), np.nan, 0.0))
-        return own + _subnormal_allowance(s, np.where(s > 0, relative, 0.0), dtype)
+    u = working_unit_roundoff(dtype)
+    row = t.n + t.w + 3
+    with np.errstate(all="ignore"):
+        largest = (np.minimum(t.spread, LARGEST_LIVE_GAP) + row) * u
+        scale = np.where(largest < 1, SAFETY * u / (1 - largest), np.inf)
+        # gaps past exp's range (s_i = 0, or an overflowed inf) count as the largest live gap
+        relative = np.minimum(t.gap, LARGEST_LIVE_GAP)
+        relative += row
+        relative *= scale
+        relative += final_rounding(dtype)
+        own = np.multiply(s, relative)
+        if not np.all(np.isfinite(scale)):
+            # rows with no bound left (n u_w >= 1): entries with s_i = 0 still get 0, not 0 * inf
+            own = np.where(s > 0, own, np.where(np.isnan(s), np.nan, 0.0))
+        # the entry's allowed range reaches below the smallest normal number: flushed to zero (error
+        # s_i) or rounded on the subnormal grid; s_i plus one subnormal spacing covers both, and the
+        # exact values below float64's own range (an entry of 1e-617, which this s_i holds as 0)
+        reaches = np.subtract(s, own) < dt.smallest_normal(dtype)
+        own += np.where(reaches, s + dt.smallest_subnormal(dtype), 0.0)
+    return own
 
 
 def softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
