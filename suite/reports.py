@@ -257,10 +257,11 @@ def certificate_markdown(cert: dict) -> str:
 
 ERROR_PROFILE_LEGEND = (
     "*bound used*: |out - exact| as a fraction of the componentwise error bound; *ULP, shift excused*: "
-    "error in ULPs of the dtype, the rounding of x - max(x) excused (the measure ulp_accuracy grades on); "
-    "both rank implementations on the same inputs. *plain ULP*: against f(x) itself; on large logits "
-    "it is the input's conditioning, the same for every implementation. Over outputs whose exact "
-    "value is a normal number; *non-finite*: NaN or inf where the exact value is finite."
+    "error in ULPs of the dtype (the measure ulp_accuracy grades on); in both the one rounding of "
+    "x - max(x) to the dtype is excused, so that they measure the implementation, not the input. "
+    "*plain ULP*: against f(x) itself; on large logits it is the input's conditioning, the same for "
+    "every implementation. Over outputs whose exact value is a normal number; *non-finite*: NaN or "
+    "inf where the exact value is finite."
 )
 
 
@@ -553,13 +554,29 @@ def graded_cell(p: dict) -> str:
         cell = "FAIL (" + ", ".join(d for d, o in dtypes.items() if o["status"] == FAIL) + ")"
         cell += f", grade {grades}" if grades else ""
     else:
-        cell = "pass" + (f", grade {grades}" if grades else "")
-        if p.get("figure") not in (None, ""):
-            cell += f" (max {fmt_figure(p['figure'], p.get('measure', ''))})"
+        # Per grade, the dtypes that got it and their worst figure: thresholds differ between dtypes.
+        by_grade: dict[str, list[str]] = {}
+        for d, o in dtypes.items():
+            if o.get("grade"):
+                by_grade.setdefault(o["grade"], []).append(d)
+        parts = []
+        for grade, ds in by_grade.items():
+            figure = worst_figure_of([dtypes[d] for d in ds])
+            shown = f" (max {fmt_figure(figure, p.get('measure', ''))})" if figure is not None else ""
+            parts.append(f"{grade}{' on ' + ', '.join(ds) if len(by_grade) > 1 else ''}{shown}")
+        cell = "pass" + (", grade " + "; ".join(parts) if parts else "")
     skipped = [d for d, o in dtypes.items() if o["status"] == SKIP]
     if skipped and p["status"] != SKIP:
         cell += f"; {NOT_APPLICABLE} on {', '.join(skipped)}"
     return cell
+
+
+def worst_figure_of(outcomes: list[dict]):
+    values = [_num(o.get("figure")) for o in outcomes if o.get("figure") not in (None, "")]
+    values = [v for v in values if v == v]
+    if not values:
+        return None
+    return max(values) if math.isfinite(max(values)) else "inf"
 
 
 def error_profile_cells(accuracy: dict) -> dict[str, str]:
