@@ -109,9 +109,7 @@ def measure(adapter, op: str, dtype: str, seed: int = 0) -> dict:
     excluded = int(np.sum(~judged))
     x = args[0]
     magnitude = np.max(np.abs(x.astype(np.float64)), axis=1)
-    masked = np.where(judged, err, -np.inf)
-    row_err = masked.max(axis=1) if masked.ndim == 2 else masked
-    row_err = np.where(np.isneginf(row_err), 0.0, row_err)
+    row_err, row_mixed = _row_max(err, judged), _row_max(mixed, judged)
     err, mixed, used, used_plain = err[judged], mixed[judged], used[judged], used_plain[judged]
     if err.size == 0:
         return {"skipped": "no output with a normal exact value was sampled"}
@@ -136,7 +134,15 @@ def measure(adapter, op: str, dtype: str, seed: int = 0) -> dict:
         "hist_counts": [int(c) for c in counts],
         "magnitude": [float(m) for m in magnitude],
         "row_max_ulp": [float(e) for e in row_err],
+        "row_max_ulp_mixed": [float(e) for e in row_mixed],
     }
+
+
+def _row_max(err: np.ndarray, judged: np.ndarray) -> np.ndarray:
+    """Each row's largest error over its judged outputs (0 for a row with none)."""
+    masked = np.where(judged, err, -np.inf)
+    row = masked.max(axis=1) if masked.ndim == 2 else masked
+    return np.where(np.isneginf(row), 0.0, row)
 
 
 def _case(op: str, args: tuple, kwargs: dict):
