@@ -20,7 +20,7 @@ from hypothesis import settings as Settings
 from suite.adapter import Adapter, builtin_adapters
 from suite.properties import all_properties
 from suite.properties.accuracy import ACCURACY_OPS, GRADE_A, GRADE_B_FACTOR, REGIMES
-from suite.runner import run_property
+from suite.runner import SKIP, run_property
 
 DEFAULT_EXAMPLES = 60
 DEFAULT_SEED = 20210
@@ -57,6 +57,13 @@ def _fmt(value) -> str:
     return f"{value:.3g}"
 
 
+def _argmax_cell(outcome) -> str:
+    if not outcome.grade or outcome.grade == "F":
+        return outcome.grade or "n/a"
+    ratio = outcome.stats.get("max_argmax_ratio")
+    return f"{outcome.grade} ({_fmt(ratio)} of the allowance, {_fmt(outcome.stats.get('max_argmax_ulp'))} ULP)"
+
+
 def render(rows: list[dict], examples: int, seed: int) -> str:
     lines = [
         "# Accuracy of the built-in backends",
@@ -72,9 +79,11 @@ def render(rows: list[dict], examples: int, seed: int) -> str:
         "C beyond (docs/error-analysis.md, sec. 4). *plain*: the error against f(x) itself. "
         "`normwise` is the required shifted-algorithm bound: pass or fail, and (softmax) the worst "
         "row's normwise error as a fraction of the bound. *argmax*: log_softmax at the row maximum "
-        "(log1p(s) vs log(1 + s)), worst ULP in brackets. *low precision*: float16/bfloat16 "
-        "outputs correctly rounded or not. *subnormal outputs*: softmax entries whose exact value is "
-        "subnormal. LSE outputs that cancel (|LSE| < (|max| + log S)/16) are not graded.",
+        "(log1p(s) vs log(1 + s)), in brackets the worst error as a fraction of the allowance (what "
+        "the grade is decided on) and in ULPs. *low precision*: float16/bfloat16 "
+        "outputs correctly rounded or not (n/a: float32, float64). *subnormal outputs*: softmax entries whose exact value is "
+        "subnormal. LSE outputs that cancel (|LSE| < (|max| + log S)/16) are not graded. Grade F: an "
+        "output NaN or infinite where the exact value is finite.",
         "",
         "| implementation | op | dtype | normwise | grade | graded: mixed max / p99 | well-scaled plain max | "
         "all regimes plain max / p99 | argmax (log_softmax) | low precision | subnormal outputs |",
@@ -95,8 +104,8 @@ def render(rows: list[dict], examples: int, seed: int) -> str:
             f"{_fmt(st.get('max_ulp_mixed.graded'))} / {_fmt(st.get('p99_ulp_mixed.graded'))} | "
             f"{_fmt(st.get('max_ulp.graded'))} | "
             f"{_fmt(st.get('max_ulp'))} / {_fmt(st.get('p99_ulp'))} | "
-            f"{(am.grade + ' (' + _fmt(am.stats.get('max_argmax_ulp')) + ')') if am else ''} | "
-            f"{lp.grade if lp and lp.grade else ''} | {sub.observation if sub else ''} |"
+            f"{_argmax_cell(am) if am else ''} | "
+            f"{(lp.grade or ('n/a' if lp.status == SKIP else '')) if lp else ''} | {sub.observation if sub else ''} |"
         )
     lines += ["", "## Per regime (max ULP)", "", "| implementation | op | dtype | " + " | ".join(REGIMES) + " |",
               "|---|---|---|" + "---|" * len(REGIMES)]

@@ -430,7 +430,9 @@ def _unit_status(result: Result) -> tuple[str, str]:
         acc = reply.get("accuracy", {}) if reply.get("ok") else {}
         if acc.get("error"):
             return "done", acc["error"]
-        return "done", f"max {_fmt_ulp(acc.get('max_ulp'))} ULP" if "max_ulp" in acc else ""
+        if "max_bound_used" not in acc:
+            return "done", ""
+        return "done", f"bound used max {_fmt_ulp(acc['max_bound_used'])}, max {_fmt_ulp(acc['max_ulp_mixed'])} ULP shift excused"
     if not reply.get("ok"):
         return FAIL, str(reply.get("error", ""))[:120]
     outcome = reply["outcome"]
@@ -477,6 +479,15 @@ def worst_ulp(stats_by_dtype: dict[str, dict]) -> float | str | None:
     return worst
 
 
+def worst_figure(outcomes) -> float | str | None:
+    """The largest figure a graded property's grades were decided on, over dtypes ("inf" if infinite)."""
+    values = [float("inf") if o.get("figure") == "inf" else o.get("figure") for o in outcomes]
+    values = [v for v in values if isinstance(v, (int, float)) and v == v]
+    if not values:
+        return None
+    return "inf" if max(values) == float("inf") else max(values)
+
+
 def _assemble(r, units, results, skipped, profile, seed, timeout, policy, seconds) -> dict:
     from suite.properties import all_properties
 
@@ -516,6 +527,9 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
             "required": prop.required,
             "status": aggregate_status([o["status"] for o in by_dtype.values()]),
             "worst_ulp": worst_ulp({d: o.get("stats", {}) for d, o in by_dtype.items()}),
+            "graded": hasattr(prop.func, "grade"),
+            "figure": worst_figure(by_dtype.values()),
+            "measure": next((o["measure"] for o in by_dtype.values() if o.get("measure")), ""),
             "reason": "",
             "dtypes": {},
         }
@@ -545,6 +559,9 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
                 "required": prop.required,
                 "status": SKIP,
                 "worst_ulp": None,
+                "graded": hasattr(prop.func, "grade"),
+                "figure": None,
+                "measure": "",
                 "reason": s["reason"],
                 "dtypes": {},
             }

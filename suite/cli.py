@@ -247,10 +247,15 @@ def cmd_certify(args) -> int:
         print()
         print("\n\n".join(failures))
     print()
-    failed = [p["name"] for p in cert["properties"] if p["status"] == "fail"]
+    deciding = cert["policy"] == "strict"
+    failed = [p["name"] for p in cert["properties"] if p["status"] == "fail" and (p["required"] or deciding)]
+    # graded (not required) failures, e.g. grade F for NaN outputs, do not decide the default verdict
+    not_required = [p["name"] for p in cert["properties"] if p["status"] == "fail" and not (p["required"] or deciding)]
     verdict = f"{cert['target']} {cert['op']}: {cert['verdict'].upper()}"
     if cert["reasons"]:
         verdict += " - " + (f"failed: {', '.join(failed)}" if failed else cert["reasons"][0])
+    if not_required:
+        verdict += f"{' -' if not cert['reasons'] else ';'} not required, failed: {', '.join(not_required)}"
     print(verdict)
     print(f"certificate: {directory / 'certificate.json'} ({time.monotonic() - start:.1f}s)")
     return EXIT_OK if cert["certified"] else EXIT_NOT_CERTIFIED

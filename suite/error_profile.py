@@ -1,11 +1,26 @@
-"""Error profile for the certificate's plots: errors in ULPs against logit magnitude.
+"""Error profile for the certificate and the matrix: errors against logit magnitude.
 
 Independent of the properties (which stop at the first failing example), this
 samples a fixed, seeded grid of rows whose logit magnitude ranges from 0.1 to
 four times log(r_max) of the dtype, calls the implementation once per dtype,
-and measures every output's error against the extended-precision oracle in
-units in the last place of the output dtype. The result feeds the histogram
-and the error-vs-magnitude plot; it does not decide the verdict.
+and measures every output against the extended-precision oracle in three ways:
+
+- ``bound_used``: |out - exact| / the componentwise bound of suite/bounds.py,
+  the fraction of what the input permits that the implementation used, with
+  the rounding of x - max(x) to the dtype excused as below. This ranks
+  implementations on the same inputs. (Without the excuse, ``bound_used_plain``,
+  the largest values come from rows of large logits where that one rounding,
+  the same in every shifted implementation, fills a fixed share of the bound.)
+- ``ulp_mixed``: ULPs of the output dtype with the rounding of x - max(x) to
+  the dtype excused (the measure ulp_accuracy grades on), min(err against
+  f(x), err against f(fl(x - max x))).
+- ``ulp``: plain ULPs against f(x). On large logits this is the conditioning of
+  the shifted algorithm (the rounding of x - max(x)), the same for every
+  implementation; it feeds the histogram and the plots.
+
+An output that is NaN or infinite where the exact value is finite is counted
+(``nonfinite``) with its first example; it makes every maximum inf. The
+profile does not decide the verdict.
 """
 from __future__ import annotations
 
@@ -77,6 +92,12 @@ def measure(adapter, op: str, dtype: str, seed: int = 0) -> dict:
     if out.shape != exact.shape:
         return {"error": f"returned shape {out.shape}, expected {exact.shape}"}
     err = ulp_errors(out, exact, dtype)
+    shifted = _shift_rounded_exact(op, args, kwargs, dtype)
+    mixed = np.minimum(err, ulp_errors(out, shifted, dtype))
+    bound = _bound(op, args, kwargs, dtype)
+    used_plain = bound_used(out, exact, bound, dtype)
+    used = np.minimum(used_plain, bound_used(out, shifted, bound, dtype))
+    nonfinite, example = _nonfinite(out, exact, args, dtype)
     # Judge only outputs whose exact value is a normal number (as ulp_accuracy does): in the
     # subnormal range a flush to zero is a behaviour (subnormal_outputs), not a 10^15-ULP error.
     try:
@@ -88,10 +109,8 @@ def measure(adapter, op: str, dtype: str, seed: int = 0) -> dict:
     excluded = int(np.sum(~judged))
     x = args[0]
     magnitude = np.max(np.abs(x.astype(np.float64)), axis=1)
-    masked = np.where(judged, err, -np.inf)
-    row_err = masked.max(axis=1) if masked.ndim == 2 else masked
-    row_err = np.where(np.isneginf(row_err), 0.0, row_err)
-    err = err[judged]
+    row_err, row_mixed = _row_max(err, judged), _row_max(mixed, judged)
+    err, mixed, used, used_plain = err[judged], mixed[judged], used[judged], used_plain[judged]
     if err.size == 0:
         return {"skipped": "no output with a normal exact value was sampled"}
     finite = err[np.isfinite(err)]
@@ -99,14 +118,86 @@ def measure(adapter, op: str, dtype: str, seed: int = 0) -> dict:
     counts, _ = np.histogram(np.where(np.isfinite(err), err, 1e300), bins=bins)
     return {
         "n": int(err.size),
+        "max_bound_used": float(used.max()),
+        "p99_bound_used": float(np.percentile(used, 99, method="higher")),
+        "max_bound_used_plain": float(used_plain.max()),
+        "max_ulp_mixed": float(mixed.max()),
+        "p99_ulp_mixed": float(np.percentile(mixed, 99, method="higher")),
         "max_ulp": float(err.max()),
         "p99_ulp": float(np.percentile(err, 99, method="higher")),
         "median_ulp": float(np.percentile(err, 50, method="higher")),
         "max_finite_ulp": float(finite.max()) if finite.size else None,
-        "nonfinite": int(np.sum(~np.isfinite(err))),
+        "nonfinite": nonfinite,
+        "nonfinite_example": example,
         "excluded_subnormal": excluded,
         "hist_edges": HIST_EDGES,
         "hist_counts": [int(c) for c in counts],
         "magnitude": [float(m) for m in magnitude],
         "row_max_ulp": [float(e) for e in row_err],
+        "row_max_ulp_mixed": [float(e) for e in row_mixed],
+    }
+
+
+def _row_max(err: np.ndarray, judged: np.ndarray) -> np.ndarray:
+    """Each row's largest error over its judged outputs (0 for a row with none)."""
+    masked = np.where(judged, err, -np.inf)
+    row = masked.max(axis=1) if masked.ndim == 2 else masked
+    return np.where(np.isneginf(row), 0.0, row)
+
+
+def _case(op: str, args: tuple, kwargs: dict):
+    from suite.cases import Case
+
+    if op == "cross_entropy":
+        return Case(op, args[0], -1, targets=args[1])
+    if op == "temperature_softmax":
+        return Case(op, args[0], kwargs.get("axis", -1), temperature=args[1])
+    return Case(op, args[0], kwargs.get("axis", -1))
+
+
+def _shift_rounded_exact(op: str, args: tuple, kwargs: dict, dtype: str) -> np.ndarray:
+    """The exact result for fl(x - max x), as ulp_accuracy excuses it."""
+    from suite.properties.accuracy import _shift_rounded_exact as shifted
+
+    return shifted(_case(op, args, kwargs), dt.numpy_dtype(dtype))
+
+
+def _bound(op: str, args: tuple, kwargs: dict, dtype: str) -> np.ndarray:
+    from suite import bounds
+
+    return bounds.evaluate(op, *args, dtype=dtype, **kwargs)
+
+
+def bound_used(out: np.ndarray, exact: np.ndarray, bound: np.ndarray, dtype: str) -> np.ndarray:
+    """|out - exact| / bound elementwise: 0 where equal, inf where out is wrongly non-finite
+    (both sides saturated at the dtype's overflow threshold, as assert_within compares them)."""
+    from suite.ulp import saturate
+
+    g = np.asarray(out).astype(np.float64).astype(np.longdouble)
+    e = saturate(exact, dtype)
+    b = np.broadcast_to(np.asarray(bound, dtype=np.longdouble), e.shape)
+    with np.errstate(all="ignore"):
+        same = (g == e) | (np.isnan(g) & np.isnan(e))
+        used = np.where(np.isfinite(g) & np.isfinite(e), np.abs(g - e) / b, np.inf)
+        used = np.where(same, 0, np.where(np.isnan(used), np.inf, used))
+    return used.astype(np.float64)
+
+
+def _nonfinite(out: np.ndarray, exact: np.ndarray, args: tuple, dtype: str) -> tuple[int, dict | None]:
+    """How many outputs are NaN or infinite where the exact value is finite, and the first one."""
+    from suite.runner import format_array
+    from suite.ulp import saturate
+
+    with np.errstate(invalid="ignore"):
+        bad = np.isfinite(saturate(exact, dtype)) & ~np.isfinite(np.asarray(out).astype(np.float64))
+    if not np.any(bad):
+        return 0, None
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    x = args[0]
+    return int(bad.sum()), {
+        "row": index[0],
+        "index": list(index),
+        "x": format_array(x[index[0] : index[0] + 1]),
+        "expected": repr(float(np.asarray(exact, dtype=np.float64)[index])),
+        "got": repr(float(np.asarray(out).astype(np.float64)[index])),
     }

@@ -50,6 +50,9 @@ class Outcome:
     observation: str = ""  # for implementation-defined behaviours, and graded properties' verdicts
     stats: dict[str, float] = field(default_factory=dict)
     grade: str = ""  # for graded (required=False) properties with a ``grade`` hook; "" otherwise
+    # For graded properties: the statistic the grade was decided on (the hook's ``figure``), and its name.
+    figure: float | None = None
+    measure: str = ""
 
     @property
     def test_id(self) -> str:
@@ -212,10 +215,26 @@ def run_property(prop, adapter: Adapter, op: str, dtype: str, settings: Settings
         _record_suite_error(outcome, exc, record)
     outcome.stats = dict(record["stats"])
     outcome.stats.update(_summarize_samples(record["samples"]))
-    grade = getattr(prop.func, "grade", None)
-    if grade is not None and outcome.status == PASS:
-        outcome.grade, outcome.observation = grade(op, dtype, outcome.stats)
+    if getattr(prop.func, "grade", None) is not None:
+        _grade(outcome, prop.func, op, dtype)
     return outcome
+
+
+def _grade(outcome: Outcome, func, op: str, dtype: str) -> None:
+    """Grade a graded property's outcome with its hook: a pass gets the grade and the figure it was
+    decided on; a pass that measured nothing (the hook gives no grade) is skipped, shown as n/a,
+    with the hook's reason; a failure (e.g. a NaN where the exact value is finite) is grade F."""
+    if outcome.status == PASS:
+        grade, observation = func.grade(op, dtype, outcome.stats)
+        if not grade:
+            outcome.status, outcome.message = SKIP, observation
+            return
+        outcome.grade, outcome.observation = grade, observation
+        key, outcome.measure = getattr(func, "figure", ("", ""))
+        outcome.figure = outcome.stats.get(key)
+    elif outcome.status == FAIL and not outcome.message.startswith("suite error"):
+        first = outcome.message.splitlines()[0] if outcome.message else ""
+        outcome.grade, outcome.observation = "F", f"grade F: {first}"
 
 
 def _summarize_samples(samples: dict) -> dict[str, float]:

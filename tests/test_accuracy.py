@@ -14,7 +14,7 @@ from hypothesis import Phase, settings as Settings
 from suite import bounds, oracle, ulp
 from suite.adapter import builtin, load_target
 from suite.properties import all_properties
-from suite.runner import FAIL, IMPL_DEFINED, PASS, run_property
+from suite.runner import FAIL, IMPL_DEFINED, PASS, SKIP, Outcome, _grade, run_property
 
 PROPS = all_properties()
 SEED = 12345
@@ -142,7 +142,65 @@ def test_low_precision_rounding_reports_correct_rounding_and_its_absence():
     # division-free in float16 arithmetic is not correctly rounded
     sloppy = run("low_precision_rounding", target("implementations/correct/division_free.py", "softmax"), "softmax", "float16")
     assert sloppy.grade == "not correctly rounded", sloppy.observation
-    assert run("low_precision_rounding", builtin("numpy-reference"), "softmax", "float32").grade == ""
+    not_applicable = run("low_precision_rounding", builtin("numpy-reference"), "softmax", "float32")
+    assert not_applicable.status == SKIP and not_applicable.grade == "", not_applicable  # n/a, never a pass
+    assert "float16, bfloat16 only" in not_applicable.message
+
+
+def test_a_graded_property_that_measured_nothing_is_not_a_pass():
+    """No well-scaled row drawn, no normal output, no row: the grade hook gives no grade, and the
+    outcome is skipped (n/a in the reports) with the hook's reason, not passed."""
+    for name, reason in (("ulp_accuracy", "no well-scaled rows drawn"), ("low_precision_rounding", "no normal outputs drawn"),
+                         ("argmax_accuracy", "no row drawn")):
+        outcome = Outcome(name, "log_softmax", "float16", "x", PASS)
+        _grade(outcome, PROPS[name].func, "log_softmax", "float16")
+        assert outcome.status == SKIP and outcome.message == reason and outcome.grade == ""
+
+
+# --- non-finite outputs: never a pass of an accuracy property ------------------------------------
+
+
+NAIVE = "implementations/broken/naive_softmax.py:softmax"
+FLUSHING = f"{__file__}:_flushing_log_softmax"
+
+
+def _flushing_log_softmax(x, axis=-1):
+    """log(softmax(x)) with probabilities below 2**-10 flushed to zero first (a kernel's "fast
+    path"): -inf where the exact log-probability is a finite number below -6.9."""
+    with np.errstate(all="ignore"):
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        p = e / np.sum(e, axis=axis, keepdims=True)
+        return np.log(np.where(p < 2.0**-10, 0, p)).astype(x.dtype)
+
+
+@pytest.mark.parametrize(
+    "name, spec, op, dtype",
+    [
+        ("ulp_accuracy", NAIVE, "softmax", "float32"),  # exp overflows: inf / inf = NaN
+        ("ulp_accuracy", NAIVE, "softmax", "float64"),
+        ("low_precision_rounding", NAIVE, "softmax", "float16"),  # exp(12) already overflows float16
+        ("argmax_accuracy", FLUSHING, "log_softmax", "float32"),  # log(0) = -inf
+    ],
+)
+def test_non_finite_outputs_fail_graded_properties_with_grade_f(name, spec, op, dtype):
+    outcome = run(name, load_target(spec, op=op, backend="numpy"), op, dtype)
+    assert outcome.status == FAIL, (outcome.status, outcome.observation)
+    assert outcome.grade == "F" and outcome.observation.startswith("grade F: out[")
+    assert "non-finite where the exact value is finite" in outcome.message, outcome.message
+    assert ", but should be " in outcome.message and outcome.expected and outcome.got
+    assert outcome.repro.startswith("python -c") and outcome.counterexample
+    # the correct reference on the same property and dtype passes with a grade
+    reference = run(name, builtin("numpy-reference"), op, dtype)
+    assert reference.status == PASS and reference.grade not in ("", "F"), reference.report()
+
+
+def test_figure_is_the_statistic_the_grade_is_decided_on():
+    outcome = run("ulp_accuracy", builtin("numpy-reference"), "softmax", "float64")
+    assert outcome.grade == "A"
+    assert outcome.figure == outcome.stats["max_ulp_mixed.graded"] and outcome.measure == "ULP, shift excused"
+    assert f"max {outcome.figure:.3g} ULP" in outcome.observation
+    argmax = run("argmax_accuracy", builtin("numpy-reference"), "log_softmax", "float64")
+    assert argmax.figure == argmax.stats["max_argmax_ratio"] <= 1 and argmax.measure == "of the allowance"
 
 
 def _flushing_softmax(x, axis=-1):

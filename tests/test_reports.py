@@ -136,3 +136,101 @@ def test_matrix(good, bad, tmp_path):
     data = json.loads((tmp_path / "matrix.json").read_text())
     assert data["unavailable"] == unavailable
     assert {c["verdict"] for c in data["certificates"]} == {"certified", "not certified"}
+
+
+# --------------------------------------------------------------------------- accuracy figures, grades, n/a
+
+GRADED = ["ulp_accuracy", "low_precision_rounding", "error_profile"]
+
+
+@pytest.fixture(scope="module")
+def graded_good():
+    return certify("implementations.numpy_reference:softmax", "softmax", dtypes=["float16", "float32"], properties=GRADED)
+
+
+@pytest.fixture(scope="module")
+def graded_naive():
+    """The naive softmax returns NaN for finite logits: the graded properties fail with grade F."""
+    return {
+        policy: certify(f"{NAIVE}:softmax", "softmax", dtypes=["float16", "float32"], properties=GRADED, policy=policy)
+        for policy in ("default", "strict")
+    }
+
+
+def _entry(cert, name):
+    return next(p for p in cert["properties"] if p["name"] == name)
+
+
+def test_graded_failure_decides_the_verdict_only_under_strict(graded_naive):
+    default, strict = graded_naive["default"], graded_naive["strict"]
+    ulp = _entry(default, "ulp_accuracy")
+    assert ulp["status"] == "fail" and ulp["graded"] and not ulp["required"]
+    for dtype in ("float16", "float32"):
+        o = ulp["dtypes"][dtype]
+        assert o["status"] == "fail" and o["grade"] == "F", o
+        assert "non-finite where the exact value is finite" in o["message"] and o["repro"].startswith("python -c")
+    assert default["certified"], default["reasons"]  # graded, not required: reported, not decisive
+    assert not strict["certified"]
+    assert any(r.startswith("ulp_accuracy (float16)") for r in strict["reasons"]), strict["reasons"]  # one line per property
+    assert any(r.startswith("low_precision_rounding (float16)") for r in strict["reasons"]), strict["reasons"]
+    md = reports.certificate_markdown(default)
+    assert "| ulp_accuracy (not required) | FAIL |" in md and "grade F: out[" in md
+
+
+def test_error_profile_counts_non_finite_outputs_with_an_example(graded_naive, tmp_path):
+    cert = graded_naive["default"]
+    acc = cert["accuracy"]["float32"]
+    assert acc["nonfinite"] > 0 and acc["max_bound_used"] == "inf" and acc["max_ulp_mixed"] == "inf"  # JSON-safe from the worker
+    example = acc["nonfinite_example"]
+    assert example["got"] == "nan" and float(example["expected"]) >= 0 and example["x"].startswith("np.array(")
+    md = reports.certificate_markdown(cert)
+    assert "NaN or inf where the exact value is finite; first at out(" in md
+    reports.write_matrix([cert], {}, tmp_path)
+    matrix = (tmp_path / "matrix.md").read_text()
+    assert "FAIL (float16, float32), grade F" in matrix
+    assert "non-finite (float32)" in matrix
+
+
+def test_grade_and_figure_are_the_same_measure(graded_good, tmp_path):
+    ulp = _entry(graded_good, "ulp_accuracy")
+    graded = [o["stats"]["max_ulp_mixed.graded"] for o in ulp["dtypes"].values()]
+    assert ulp["figure"] == max(graded) and ulp["measure"] == "ULP, shift excused"
+    assert all(o["grade"] == "A" for o in ulp["dtypes"].values())
+    shown = f"{reports.fmt_ulp(max(graded))} ULP, shift excused"
+    row = next(r for r in reports.summary_rows(graded_good) if r[0].startswith("ulp_accuracy"))
+    assert row[2] == shown
+    reports.write_matrix([graded_good], {}, tmp_path)
+    matrix = (tmp_path / "matrix.md").read_text()
+    assert f"| pass, grade A (max {shown}) |" in matrix
+    # the error profile's rows rank implementations; the conditioning-dominated plain max ULP is not a row
+    assert "| error profile: bound used | max " in matrix and "| error profile: ULP, shift excused | max " in matrix
+    assert "error profile: max ULP" not in matrix
+    acc = graded_good["accuracy"]["float32"]
+    assert acc["max_bound_used"] < 1 and acc["max_ulp_mixed"] < acc["max_ulp"]  # plain: conditioning of x - max
+
+
+def test_graded_property_that_measures_nothing_reads_n_a(graded_good, tmp_path):
+    rounding = _entry(graded_good, "low_precision_rounding")
+    assert rounding["status"] == "pass"  # float16 measured
+    assert rounding["dtypes"]["float32"]["status"] == "skipped" and rounding["dtypes"]["float32"]["grade"] == ""
+    assert "n/a on float32" in reports.property_detail(rounding)
+    reports.write_matrix([graded_good], {}, tmp_path)
+    assert "; n/a on float32 |" in (tmp_path / "matrix.md").read_text()
+    # measured on no dtype at all: n/a with the reason, in the certificate and the matrix
+    only32 = copy.deepcopy(graded_good)
+    entry = _entry(only32, "low_precision_rounding")
+    del entry["dtypes"]["float16"]
+    entry["status"], entry["reason"] = "skipped", entry["dtypes"]["float32"]["message"]
+    row = next(r for r in reports.summary_rows(only32) if r[0].startswith("low_precision_rounding"))
+    assert row[1] == "n/a" and row[3].startswith("n/a: low_precision_rounding is defined for float16, bfloat16 only")
+    cell = reports.matrix_data([only32], {})["rows"][("softmax", "low_precision_rounding")][only32["implementation"]]
+    assert cell == "n/a (low_precision_rounding is defined for float16, bfloat16 only)"
+    assert reports._cell_class(cell) == "skipped"
+
+
+def test_accuracy_fields_are_documented(graded_good):
+    documented = (ROOT / "docs" / "certificate-schema.md").read_text()
+    keys = set(graded_good["accuracy"]["float32"]) | set(_entry(graded_good, "ulp_accuracy"))
+    keys |= set(_entry(graded_good, "ulp_accuracy")["dtypes"]["float32"])
+    for key in keys:
+        assert f"`{key}`" in documented, f"{key} is not documented in docs/certificate-schema.md"

@@ -4,11 +4,16 @@ One required property (``normwise_bound``) certifies: every row within twice the
 first-order error bound of the shifted algorithm of Blanchard, D. J. Higham and
 N. J. Higham, "Accurate computation of the log-sum-exp and softmax functions",
 IMA J. Numer. Anal. 41(4), 2021 (derivations in docs/error-analysis.md). The
-graded properties (required=False) never fail: they measure componentwise
-errors in ULPs of the output dtype, accumulate them over all examples (max and
-99th percentile, per input regime), and grade them against thresholds measured
-on the best implementations (docs/error-analysis.md, sec. 4). ``--policy
-strict`` turns a grade below A into a failure.
+graded properties (required=False) measure componentwise errors in ULPs of the
+output dtype, accumulate them over all examples (max and 99th percentile, per
+input regime), and grade them against thresholds measured on the best
+implementations (docs/error-analysis.md, sec. 4). They fail (grade F) only on an
+output that is NaN or infinite where the exact value is finite: that is no
+error a grade can weigh. A graded property that measured nothing for a dtype
+(low_precision_rounding on float32, no well-scaled row drawn) is skipped, shown
+as n/a, never as a pass. Each grade's ``figure`` names the statistic it was
+decided on, which the reports show beside it. A failure or a grade below A
+decides the verdict only under ``--policy strict``.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from hypothesis import strategies as st
 from suite import bounds
 from suite import dtypes as dt
 from suite import ulp
-from suite.assertions import assert_within
+from suite.assertions import _index, assert_within
 from suite.cases import Case, draw_case
 from suite.properties import PROBE, prop
 
@@ -73,6 +78,25 @@ def normwise_bound(ctx):
     assert_within(ctx, out, exact, allowed, f"{ctx.op}(x), shifted-algorithm bound of Blanchard et al.")
 
 
+def fail_on_nonfinite(ctx, out: np.ndarray, exact: np.ndarray, what: str) -> None:
+    """Fail where an output is NaN or infinite although the exact value is a finite number of the
+    dtype (zero and subnormals included): an accuracy property must never pass such an output, and
+    an error of inf ULPs is no grade. Names the first such output and how many there are."""
+    finite_exact = np.isfinite(ulp.saturate(exact, ctx.dtype))
+    with np.errstate(invalid="ignore"):
+        bad = finite_exact & ~np.isfinite(np.asarray(out).astype(np.float64))
+    if np.any(bad):
+        flat = int(np.argmax(bad.ravel()))
+        got = float(np.asarray(out).astype(np.float64).ravel()[flat])
+        want = float(np.asarray(exact, dtype=np.float64).ravel()[flat])
+        ctx.fail(
+            f"out[{_index(flat, bad.shape)}]={got!r}, but should be {want!r}: {int(bad.sum())} of {bad.size} "
+            f"outputs non-finite where the exact value is finite [{what}]",
+            expected=np.asarray(exact, dtype=np.float64),
+            got=np.asarray(out),
+        )
+
+
 def _grade_ulp(op: str, dtype: str, stats: dict) -> tuple[str, str]:
     key = "max_ulp_mixed.graded"
     if key not in stats:
@@ -109,11 +133,13 @@ def ulp_accuracy(ctx):
     Graded on well-scaled rows (|x| <= 100: the moderate and ties regimes) by the mixed error
     min(err against f(x), err against f(fl(x - max x))): the one rounding the shifted algorithm
     cannot avoid, of x_j - a to the output dtype, is excused, and nothing else. Reported, never
-    failed: the grade is required under --policy strict."""
+    failed, except for an output that is NaN or infinite where the exact value is finite (grade F);
+    grade A is required under --policy strict."""
     regime = ctx.draw(st.sampled_from(REGIMES), "accuracy regime")
     case = draw_case(ctx, regimes=(regime,))
     out = case.run(ctx)
     exact = case.exact()
+    fail_on_nonfinite(ctx, out, exact, f"{ctx.op}(x), {regime} regime")
     normal = ulp.normal_outputs(exact, ctx.dtype)
     errors = ulp.ulp_error(out, exact, ctx.dtype)
     mixed = np.minimum(errors, ulp.ulp_error(out, _shift_rounded_exact(case, ctx.np_dtype), ctx.dtype))
@@ -130,6 +156,8 @@ def ulp_accuracy(ctx):
 
 
 ulp_accuracy.grade = _grade_ulp
+# The statistic the grade is decided on, and what the reports call it beside the grade.
+ulp_accuracy.figure = ("max_ulp_mixed.graded", "ULP, shift excused")
 
 
 def _lse_cancels(x: np.ndarray, axis: int, exact: np.ndarray) -> np.ndarray:
@@ -144,6 +172,8 @@ def _lse_cancels(x: np.ndarray, axis: int, exact: np.ndarray) -> np.ndarray:
 
 
 def _grade_argmax(op: str, dtype: str, stats: dict) -> tuple[str, str]:
+    if not stats.get("count_argmax_ratio"):
+        return "", "no row drawn"
     worst = stats.get("max_argmax_ulp", math.nan)
     ratio = stats.get("max_argmax_ratio", math.nan)
     small = stats.get("max_argmax_ulp.small_s", math.nan)
@@ -173,6 +203,7 @@ def argmax_accuracy(ctx):
     case = Case("log_softmax", x, -1)
     out = case.run(ctx)
     exact = case.exact()
+    fail_on_nonfinite(ctx, out, exact, "log_softmax(x), a row whose maximum leads")
     err = ulp.ulp_error(out[k : k + 1], exact[k : k + 1], ctx.dtype)
     spread = float(x.astype(np.float64).max() - x.astype(np.float64).min())
     ctx.note_sample("argmax_ulp", err)
@@ -182,11 +213,10 @@ def argmax_accuracy(ctx):
 
 
 argmax_accuracy.grade = _grade_argmax
+argmax_accuracy.figure = ("max_argmax_ratio", "of the allowance")
 
 
 def _grade_rounding(op: str, dtype: str, stats: dict) -> tuple[str, str]:
-    if dtype not in LOW_PRECISION:
-        return "", f"not measured: {dtype} is not a low-precision dtype"
     count = stats.get("count_misrounded", 0.0)
     if not count:
         return "", "no normal outputs drawn"
@@ -198,16 +228,16 @@ def _grade_rounding(op: str, dtype: str, stats: dict) -> tuple[str, str]:
     return verdict, f"{verdict}: {100 * fraction:.2g}% of {int(count)} outputs misrounded, max {worst:.3g} ULP"
 
 
-@prop(*ACCURACY_OPS, required=False)
+@prop(*ACCURACY_OPS, required=False, dtypes=LOW_PRECISION)
 def low_precision_rounding(ctx):
     """For float16 and bfloat16 outputs: is out_i the exact value correctly rounded to the dtype
     (what computing in float32 and rounding once gives, up to double rounding), or not?
-    Measured on well-scaled rows; reported as a behaviour, never failed."""
-    if ctx.dtype not in LOW_PRECISION:
-        return
+    Measured on well-scaled rows; reported as a behaviour, failed only for an output that is NaN
+    or infinite where the exact value is finite. Not applicable (n/a) to float32 and float64."""
     case = draw_case(ctx, regimes=("moderate", "ties"))
     out = case.run(ctx)
     exact = case.exact()
+    fail_on_nonfinite(ctx, out, exact, f"{ctx.op}(x), well-scaled rows")
     normal = ulp.normal_outputs(exact, ctx.dtype)
     rounded = ulp.round_to_dtype(exact, ctx.dtype)
     with np.errstate(invalid="ignore"):
@@ -217,6 +247,7 @@ def low_precision_rounding(ctx):
 
 
 low_precision_rounding.grade = _grade_rounding
+low_precision_rounding.figure = ("max_rounding_ulp", "ULP")
 
 SUBNORMAL_SPACINGS = (3.0, 37.0, 300.0)
 
