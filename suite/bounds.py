@@ -13,14 +13,16 @@ the working precision: float32 (2**-24) for float16 and bfloat16 outputs, the
 convention of every major framework (PyTorch's accumulate type, XLA's and
 oneDNN's reductions), and u_p itself for float32 and float64. The model is the
 shifted algorithm carried out in u_w on the exact input (the input is exact:
-no condition number of the input enters), then rounded once to the output
-dtype: for 16-bit outputs one more relative error u_p. An implementation that
+no condition number of the input enters), then rounded to the output dtype
+faithfully: for 16-bit outputs one more ULP of the output (a correctly rounded
+result needs half; faithful admits one intermediate rounded to 16 bits, as
+PyTorch's CPU kernels do for a half log-sum and on non-last axes). An implementation that
 rounds its intermediates (the shift, the exponentials, the sum) to 16 bits is
 outside this model; docs/error-analysis.md sec. 2.6 states what happens to it.
 
 Per output, with c the count of roundings the analysis charges (all exact
 bounds on a rounded operation except exp of a perturbed argument), the
-allowance is u_p|y| (the final rounding, 16-bit outputs only) plus
+allowance is one ULP of a 16-bit output at |y| (the final rounding) plus
 SAFETY * gamma(c u_w) |y|, gamma(t) = t / (1 - t) (Higham's gamma_n, so the
 bound is rigorous at every order where c u_w < 1), where c is
 
@@ -34,7 +36,7 @@ other summation orders (online rescaling, blocks); the sum itself is charged
 its recursive worst case, n - 1 roundings, which pairwise or blocked sums only
 improve on. Nothing grows with |x|: the allowances stay inside the output's
 range at every magnitude (a probability is allowed at most
-(u_p + SAFETY gamma(c u_w)) s_i).
+SAFETY gamma(c u_w) s_i plus one ULP of it).
 
 Outputs in the subnormal range may be flushed to zero (a reported behaviour,
 ``subnormal_outputs``) or rounded to the subnormal grid: an entry whose exact
@@ -75,16 +77,23 @@ def working_unit_roundoff(dtype: str) -> float:
     return min(dt.unit_roundoff(dtype), FLOAT32_U)
 
 
-def final_rounding(dtype: str) -> float:
-    """The relative error of rounding the working-precision result once to the output dtype."""
-    u = dt.unit_roundoff(dtype)
-    return u if working_unit_roundoff(dtype) < u else 0.0
+def rounds_to_output(dtype: str) -> bool:
+    """True where the working precision is wider than the output (16-bit outputs)."""
+    return working_unit_roundoff(dtype) < dt.unit_roundoff(dtype)
 
 
-def _final(dtype: str, magnitude: np.ndarray) -> np.ndarray:
-    """u_p |y| for 16-bit outputs; exactly 0 otherwise (also where |y| is inf: no 0 * inf)."""
-    u = final_rounding(dtype)
-    return u * magnitude if u else np.zeros_like(magnitude)
+def output_ulp(dtype: str, magnitude: np.ndarray) -> np.ndarray:
+    """One ULP of the output dtype at |magnitude| (its subnormal spacing below the normal range):
+    the error of rounding a working-precision result to a 16-bit output *faithfully*, which admits
+    one intermediate rounded to 16 bits (PyTorch's CPU half log-sum, its non-last-axis kernels).
+    Exactly 0 for float32 and float64 outputs, whose last rounding the working-precision terms count."""
+    m = np.abs(np.asarray(magnitude, dtype=np.float64))
+    if not rounds_to_output(dtype):
+        return np.zeros_like(m)
+    with np.errstate(all="ignore"):
+        _, exponent = np.frexp(np.where(np.isfinite(m), m, 0.0))
+        spacing = np.ldexp(1.0, exponent - dt.significand_bits(dtype))
+    return np.maximum(spacing, dt.smallest_subnormal(dtype))
 
 
 @dataclass(frozen=True)
@@ -186,7 +195,7 @@ LARGEST_LIVE_GAP = 746.0
 
 
 def _softmax_from_terms(t: RowTerms, dtype: str, magnitude: np.ndarray | None = None) -> np.ndarray:
-    """[u_p + 2 gamma((g_i + n + w + 3) u_w)] s_i + subnormal allowance.
+    """2 gamma((g_i + n + w + 3) u_w) s_i, one ULP of a 16-bit output, and the subnormal allowance.
 
     gamma(c u) <= c u / (1 - c_max u) for every c <= c_max, so one factor per row, taken at the
     largest count of an entry that can have s_i > 0, keeps the bound rigorous at every order."""
@@ -200,11 +209,12 @@ def _softmax_from_terms(t: RowTerms, dtype: str, magnitude: np.ndarray | None = 
         relative = np.minimum(t.gap, LARGEST_LIVE_GAP)
         relative += row
         relative *= scale
-        relative += final_rounding(dtype)
         own = np.multiply(s, relative)
         if not np.all(np.isfinite(scale)):
             # rows with no bound left (n u_w >= 1): entries with s_i = 0 still get 0, not 0 * inf
             own = np.where(s > 0, own, np.where(np.isnan(s), np.nan, 0.0))
+        if rounds_to_output(dtype):
+            own += np.where(s > 0, output_ulp(dtype, s + own), 0.0)
         # the entry's allowed range reaches below the smallest normal number: flushed to zero (error
         # s_i) or rounded on the subnormal grid; s_i plus one subnormal spacing covers both, and the
         # exact values below float64's own range (an entry of 1e-617, which this s_i holds as 0)
@@ -223,7 +233,8 @@ def log_softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
     t = row_terms(x, axis)
     y = t.gap + t.log_sum  # |log_softmax_i| = g_i + L, no cancellation
     with np.errstate(invalid="ignore", over="ignore"):
-        bound = _final(dtype, y) + _absolute(t, dtype, t.gap, t.log_sum, y)
+        working = _absolute(t, dtype, t.gap, t.log_sum, y)
+        bound = working + output_ulp(dtype, y + working)
     return _finite_or_zero(np.where(np.isfinite(np.asarray(x, dtype=np.float64)) | np.isnan(t.s), bound, 0.0))
 
 
@@ -231,7 +242,9 @@ def logsumexp(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
     """Bound on |LSE_hat - LSE|, shape of x without axis."""
     t = row_terms(x, axis)
     y = np.abs(t.a + t.log_sum)
-    bound = _final(dtype, y) + _absolute(t, dtype, t.log_sum, y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        working = _absolute(t, dtype, t.log_sum, y)
+        bound = working + output_ulp(dtype, y + working)
     return np.squeeze(bound, axis=axis)
 
 
@@ -247,7 +260,8 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray, dtype: str) -> np.nda
     u = working_unit_roundoff(dtype)
     with np.errstate(over="ignore", invalid="ignore"):
         lse_rounding = np.minimum(SAFETY * u * lse, t.log_sum + SAFETY * gamma(t.n + t.w + 1, u))
-        bound = _final(dtype, loss) + _absolute(t, dtype, t.log_sum, target_gap, loss) + lse_rounding
+        working = _absolute(t, dtype, t.log_sum, target_gap, loss) + lse_rounding
+        bound = working + output_ulp(dtype, loss + working)
     # a masked target has an infinite loss: it must come back exactly inf
     return np.where(np.isfinite(target_logit), bound, 0.0)[:, 0]
 
@@ -331,8 +345,9 @@ def normwise_softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         norm = np.max(np.where(np.isnan(t.s), 0, t.s), axis=axis, keepdims=True, initial=0)
         constant = t.n + 2 + np.minimum(t.spread, 1 / np.e) + t.w
-        relative = final_rounding(dtype) + SAFETY * gamma(constant, working_unit_roundoff(dtype))
+        relative = SAFETY * gamma(constant, working_unit_roundoff(dtype))
         row = relative * norm
+        row = row + output_ulp(dtype, norm + row)
         entry = np.broadcast_to(row, np.shape(x)) + _subnormal_allowance(t.s, relative, dtype)
     return entry
 

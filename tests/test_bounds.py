@@ -211,4 +211,5 @@ def test_directed_rounding_adversary_stays_inside_the_softmax_bound(data):
 def test_working_precision_is_float32_for_16_bit_outputs():
     assert bounds.working_unit_roundoff("float16") == bounds.working_unit_roundoff("bfloat16") == 2.0**-24
     assert bounds.working_unit_roundoff("float64") == 2.0**-53
-    assert bounds.final_rounding("bfloat16") == 2.0**-8 and bounds.final_rounding("float32") == 0
+    assert bounds.output_ulp("bfloat16", np.array([1.0, 1.5]))[0] == 2.0**-7  # one ULP at 1
+    assert bounds.output_ulp("float32", np.array([1.0]))[0] == 0  # counted in the working precision
