@@ -15,12 +15,16 @@ ULPs 2**29 times coarser:
    unevaluated sum hi_j + lo_j (TwoSum, exact, |lo_j| <= 2**-53 |hi_j|); for
    float64 inputs both parts are carried into long double, exactly. Rounding
    d_j itself would cost 2**-53 |d_j| relative in exp(d_j) (2**-64 |d_j| in
-   long double), i.e. up to 2**-46 for float32 outputs (|d_j| < 104 + log n
-   wherever the entry is above float32's underflow) and 2**-51 for float64
-   ones (|d_j| near 11000): too much for the claims below. (For inputs of 32
-   bits or less d_j is almost always exact already, lo_j = 0: the two 24-bit
-   significands lie within 29 binades of each other. The check is kept, being
-   cheap: see "Speed".)
+   long double), i.e. up to 2**-46 for float32 outputs (|d_j| < 104
+   wherever softmax_j is above float32's underflow) and 2**-51 for float64
+   ones (|d_j| near 11000): too much for the claims below. For inputs of 32
+   bits or less TwoSum is mostly unnecessary, and skipped where it provably
+   is: for float16, x_j - a is always exact in float64 (float16 values are
+   multiples of 2**-24 below 2**16 in magnitude, so their differences need at
+   most 41 bits); for float32 and bfloat16 it is
+   exact whenever |x_j| and |a| are within a factor 2**28 (24-bit significands
+   at most 28 binades apart, a difference below 2**(28 + 25) units of the
+   smaller one's last place), which one min and one max of |x| per block check.
 2. e_j = exp(hi_j) (1 + lo_j): relative error about 2 u_w (the neglected
    lo_j**2 / 2 is below 2**-79 wherever exp(hi_j) does not underflow).
 3. s = sum_{j != k} e_j: pairwise summation within blocks of 2**15 entries and
@@ -173,9 +177,19 @@ class _Scratch:
         return buffer[: shape[0] * shape[1]].reshape(shape)
 
 
-def _shift_block(xb: np.ndarray, a: np.ndarray, kind: str, scratch: _Scratch):
+def _within_28_binades(xb: np.ndarray, a: np.ndarray, scratch: _Scratch) -> bool:
+    """True if every |x_j| of a float32 block and its rows' |a| lie within a factor 2**28 of each
+    other: then every x_j - a is exact in float64 (step 1). False with a NaN or an infinity."""
+    magnitude = scratch("abs", np.float32, xb.shape)
+    np.abs(xb, out=magnitude)
+    return bool(magnitude.min() >= 2.0**-28 * max(magnitude.max(), np.abs(a).max()))
+
+
+def _shift_block(xb: np.ndarray, a: np.ndarray, kind: str, shortcut: str, scratch: _Scratch):
     """(d, r) with d + r = xb - a exactly and |r| <= 2**-53 |d| (step 1), in the compute dtype;
-    r is None where it is 0 throughout the block, and 0 where an entry or its row is not finite."""
+    r is None where it is 0 throughout the block, and 0 where an entry or its row is not finite.
+    ``shortcut``: "exact" (float16 inputs, fl(x_j - a) is always exact), "binades" (float32
+    source: exact if _within_28_binades) or "twosum"."""
     shape = xb.shape
     if kind == "wide":
         d = scratch("d", WIDE, shape)
@@ -186,6 +200,10 @@ def _shift_block(xb: np.ndarray, a: np.ndarray, kind: str, scratch: _Scratch):
     else:
         w = scratch("w", np.float64, shape)
         np.copyto(w, xb)  # float32 to float64: exact
+    if kind == "double" and (shortcut == "exact" or (shortcut == "binades" and _within_28_binades(xb, a, scratch))):
+        hi = scratch("hi", np.float64, shape)
+        np.subtract(w, a, out=hi)
+        return hi, None
     hi, bb, lo = scratch("hi", np.float64, shape), scratch("bb", np.float64, shape), scratch("lo", np.float64, shape)
     # TwoSum of w and -a: hi = fl(w - a), lo = (w - (hi - bb)) - (a + bb) with bb = hi - w
     np.subtract(w, a, out=hi)
@@ -222,6 +240,10 @@ class _Shifted:
     def __init__(self, rows: np.ndarray, keep: str | None = None, kind: str | None = None, mean_gap: bool = False):
         self.kind = kind or _kind(rows)
         self.source = src = _exact_source(rows, self.kind)
+        if self.kind == "double" and rows.dtype == np.float16:
+            self.shortcut = "exact"
+        else:
+            self.shortcut = "binades" if src.dtype == np.float32 else "twosum"
         n_rows, n = rows.shape
         compute = np.float64 if self.kind == "double" else WIDE
         everyone = np.arange(n_rows)
@@ -244,7 +266,7 @@ class _Shifted:
             scratch = _Scratch(n_rows, n)
             for r0, r1, c0, c1 in _blocks(n_rows, n):
                 shape = (r1 - r0, c1 - c0)
-                d, r = _shift_block(src[r0:r1, c0:c1], self.a[r0:r1], self.kind, scratch)
+                d, r = _shift_block(src[r0:r1, c0:c1], self.a[r0:r1], self.kind, self.shortcut, scratch)
                 e = self.out[r0:r1, c0:c1] if keep == "e" else scratch("e", compute, shape)
                 np.exp(d, out=e)
                 if r is not None:
@@ -267,9 +289,11 @@ class _Shifted:
                 if mean_gap:
                     product = scratch("p", compute, shape)
                     np.multiply(e, d, out=product)
-                    if r is not None:
-                        product[np.isnan(product)] = 0  # 0 * -inf at a masked entry
-                    np.sum(product, axis=-1, out=gaps[r0:r1, c0 // BLOCK])
+                    gap = gaps[r0:r1, c0 // BLOCK]
+                    np.sum(product, axis=-1, out=gap)
+                    if np.isnan(gap).any():
+                        product[np.isnan(product)] = 0  # 0 * -inf at masked entries
+                        np.sum(product, axis=-1, out=gap)
                 if keep == "e":
                     e[here, cols] = top[r0 + here]
             s = np.sum(partial, axis=-1, keepdims=True)
@@ -284,7 +308,7 @@ class _Shifted:
             np.subtract(self.out, self.log_total, out=self.out)
             scratch = _Scratch(*self.out.shape)
             for r0, r1, c0, c1 in self.inexact:
-                d, r = _shift_block(self.source[r0:r1, c0:c1], self.a[r0:r1], self.kind, scratch)
+                d, r = _shift_block(self.source[r0:r1, c0:c1], self.a[r0:r1], self.kind, self.shortcut, scratch)
                 view = self.out[r0:r1, c0:c1]
                 np.subtract(d, self.log_total[r0:r1], out=view)
                 if r is not None:

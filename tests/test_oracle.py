@@ -314,8 +314,11 @@ def test_narrow_shift_keeps_low_part():
     # float32 logits 100 and t = 0.45 * 2**-46 (rounded to float32): t - 100 is not exact in
     # float64 (ulp 2**-46 there), and dropping its low part would make softmax_1 wrong by
     # about 2**-47 relative, four times REL_NARROW
-    row = np.array([100.0, 0.45 * 2.0**-46, 99.5], dtype=np.float32)
-    for got, want in zip(oracle.softmax(row), mp_softmax(row)):
-        assert close(got, want, rel=REL_NARROW), (got, want)
-    for got, want in zip(oracle.log_softmax(row), mp_log_softmax(row)):
-        assert close(got, want, rel=REL_NARROW), (got, want)
+    # about 2**-47 relative, four times REL_NARROW. The same with 2**-24 (1 + 2**-23), 2**-30.6
+    # times the maximum: just past the 2**-28 within which the oracle skips TwoSum.
+    for row in ([100.0, 0.45 * 2.0**-46, 99.5], [100.0, 2.0**-24 * (1 + 2.0**-23), 99.5]):
+        row = np.array(row, dtype=np.float32)
+        for got, want in zip(oracle.softmax(row), mp_softmax(row)):
+            assert close(got, want, rel=REL_NARROW), (got, want)
+        for got, want in zip(oracle.log_softmax(row), mp_log_softmax(row)):
+            assert close(got, want, rel=REL_NARROW), (got, want)
