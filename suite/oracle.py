@@ -308,11 +308,11 @@ class _Shifted:
             np.subtract(self.out, self.log_total, out=self.out)
             scratch = _Scratch(*self.out.shape)
             for r0, r1, c0, c1 in self.inexact:
-                d, r = _shift_block(self.source[r0:r1, c0:c1], self.a[r0:r1], self.kind, self.shortcut, scratch)
-                view = self.out[r0:r1, c0:c1]
-                np.subtract(d, self.log_total[r0:r1], out=view)
-                if r is not None:
-                    np.add(view, r, out=view)
+                # lo in float64 (exact), added in the compute dtype: long double + float64 promotes
+                _, lo = _shift_block(self.source[r0:r1, c0:c1], self.a[r0:r1], "double", self.shortcut, scratch)
+                if lo is not None:
+                    view = self.out[r0:r1, c0:c1]
+                    np.add(view, lo, out=view)
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
