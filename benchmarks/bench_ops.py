@@ -22,7 +22,7 @@ with torch.cuda.synchronize.
 Cost. ``python -m benchmarks.bench_ops`` counts the instances that run on this
 machine. With numpy-reference, scipy, numba-fused, torch-cpu and jax and no
 GPU: 128 float32 + 34 low-precision instances of time_op, of track_gbps and of
-track_copy_fraction each, and 23 peakmem_op: 509 (bench_suite adds 16). A GPU
+track_copy_fraction each, and 23 peakmem_op: 509 (bench_suite adds 23). A GPU
 adds 30 per class for torch-cuda (and 5 peakmem_op). The Cartesian products hold 930 combinations;
 asv's forkserver (asv.conf.json: launch_method) makes the skipped ones cheap
 (about 0.05 s each) and, by importing torch, jax and numba once before it

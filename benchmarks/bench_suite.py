@@ -7,6 +7,15 @@
 * ``OracleThroughput``: the extended-precision oracle on 1000 rows of 1000 logits
   (the thorough profile draws inputs of up to 10^6 elements; the oracle must not
   be the bottleneck there): seconds per call, and elements per second.
+* ``OracleAtKernelScale``: issue 12's target for the oracle, on one (8, 262144)
+  float32 array (rows of 262144 classes): the oracle's softmax, the oracle plus
+  ``bounds.evaluate`` and ``bounds.normwise`` of softmax (what a definition and a
+  normwise check cost per input), and a plain NumPy float64 softmax of the same
+  array as the yardstick. Tracked: elements per second of the oracle and of
+  oracle + bounds (target: 10^7), and their speed as a fraction of the NumPy
+  softmax's, both timed in the same call (the issue's ratio, oracle + bounds
+  time over NumPy time, is the reciprocal; asv and the gate read every track_
+  as bigger is better).
 * ``SamplerThroughput.track_draws_per_second``: draws per second of the
   gumbel_max_distribution check (the five battery vectors at their
   power-derived sample sizes: draws, counts, chi-square) on numpy-reference.
@@ -20,8 +29,9 @@ import time
 
 import numpy as np
 
+from benchmarks import common
 from benchmarks.common import smoke
-from suite import oracle
+from suite import bounds, oracle
 from suite import statistics as stat
 
 
@@ -108,6 +118,77 @@ class OracleOtherAxis:
         oracle.softmax(self.x, axis=0)
 
 
+def _numpy_float64_softmax(x: np.ndarray) -> np.ndarray:
+    """The yardstick: softmax in float64 the plain NumPy way (shift, exp, sum, divide)."""
+    w = x.astype(np.float64)
+    w -= w.max(axis=-1, keepdims=True)
+    np.exp(w, out=w)
+    w /= w.sum(axis=-1, keepdims=True)
+    return w
+
+
+def _oracle_and_bounds(x: np.ndarray) -> None:
+    """What checking one softmax output against the oracle costs: the exact values and both bounds."""
+    oracle.softmax(x)
+    bounds.evaluate("softmax", x, dtype="float32")
+    bounds.normwise("softmax", x, dtype="float32")
+
+
+class OracleAtKernelScale:
+    """The oracle at kernel scale: (8, 262144) float32 logits (standard deviation 4)."""
+
+    version = 1
+    timeout = 300
+    rounds = 1
+    repeat = (3, 5, 2.0)
+    warmup_time = 0.0
+
+    def setup(self):
+        self.x = common.logits(common.real_shape("8x262144"), "float32")
+
+    def time_oracle_softmax(self):
+        oracle.softmax(self.x)
+
+    def time_oracle_and_bounds(self):
+        _oracle_and_bounds(self.x)
+
+    def time_numpy_float64_softmax(self):
+        _numpy_float64_softmax(self.x)
+
+    def track_oracle_elements_per_second(self):
+        """Elements per second of the oracle's softmax; bigger is better."""
+        return self.x.size / common.best_seconds(lambda: oracle.softmax(self.x))
+
+    track_oracle_elements_per_second.unit = "elements/s"
+
+    def track_oracle_and_bounds_elements_per_second(self):
+        """Elements per second of oracle + bounds + normwise bound; the target is 10^7."""
+        return self.x.size / common.best_seconds(lambda: _oracle_and_bounds(self.x), budget=1.0)
+
+    track_oracle_and_bounds_elements_per_second.unit = "elements/s"
+
+    def _speed_fraction(self, call) -> float:
+        """NumPy float64 softmax time / ``call`` time, the fastest of 3 interleaved rounds each,
+        so that both see the same machine load."""
+        numpy_best = call_best = float("inf")
+        for _ in range(1 if smoke() else 3):
+            numpy_best = min(numpy_best, common.best_seconds(lambda: _numpy_float64_softmax(self.x)))
+            call_best = min(call_best, common.best_seconds(call, min_runs=1))
+        return numpy_best / call_best
+
+    def track_oracle_speed_vs_numpy_float64(self):
+        """The oracle's speed as a fraction of a NumPy float64 softmax's; bigger is better."""
+        return self._speed_fraction(lambda: oracle.softmax(self.x))
+
+    track_oracle_speed_vs_numpy_float64.unit = "fraction of NumPy float64 softmax speed"
+
+    def track_oracle_and_bounds_speed_vs_numpy_float64(self):
+        """(NumPy float64 softmax time) / (oracle + bounds time): the reciprocal of issue 12's ratio."""
+        return self._speed_fraction(lambda: _oracle_and_bounds(self.x))
+
+    track_oracle_and_bounds_speed_vs_numpy_float64.unit = "fraction of NumPy float64 softmax speed"
+
+
 class SamplerThroughput:
     """The gumbel_max_distribution battery on numpy-reference, float32 logits."""
 
@@ -137,3 +218,14 @@ class SamplerThroughput:
         return draws / (time.perf_counter() - start)
 
     track_draws_per_second.unit = "draws/s"
+
+
+if __name__ == "__main__":  # python -m benchmarks.bench_suite: the kernel-scale figures, here and now
+    bench = OracleAtKernelScale()
+    bench.setup()
+    oracle_rate = bench.track_oracle_elements_per_second()
+    both_rate = bench.track_oracle_and_bounds_elements_per_second()
+    oracle_fraction = bench.track_oracle_speed_vs_numpy_float64()
+    both_fraction = bench.track_oracle_and_bounds_speed_vs_numpy_float64()
+    print(f"{bench.x.shape} float32: oracle {oracle_rate:.3g} elements/s ({1 / oracle_fraction:.2f} x the NumPy float64 softmax's time)")
+    print(f"oracle + bounds + normwise: {both_rate:.3g} elements/s ({1 / both_fraction:.2f} x the NumPy float64 softmax's time)")

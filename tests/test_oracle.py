@@ -177,3 +177,148 @@ def test_axis_and_wide_input():
     # long double input (the temperature quotient) goes through the same formulas
     wide = x.astype(np.longdouble) / np.longdouble(3)
     assert np.allclose(oracle.softmax(wide).astype(np.float64), oracle.softmax(x / 3), rtol=1e-14, atol=0)
+
+
+# --- kernel scale: rows of 262144 logits, which the oracle processes in column blocks ---------
+
+KERNEL_N = 262144
+
+
+def mp_lse_counted(row) -> mpmath.mpf:
+    """mp_lse of a long row whose finite values repeat: one exp per distinct value, times its count."""
+    values, counts = np.unique(row[np.isfinite(row)].astype(np.float64), return_counts=True)
+    return mpmath.log(mpmath.fsum(int(c) * mpmath.exp(mp(v)) for v, c in zip(values, counts)))
+
+
+def kernel_row(dtype: str) -> tuple[np.ndarray, list[int]]:
+    """262144 logits in [-40, 10) on a grid of 1/64 (so that values repeat), a unique maximum in
+    the seventh block, masked entries, and entries whose distance to the maximum is not exact in
+    float64 (tiny magnitudes): the indices of those special entries come with the row."""
+    rng = np.random.default_rng(12)
+    x = rng.integers(-40 * 64, 10 * 64, KERNEL_N) / 64.0
+    special = {200_000: 12.0, 5: -np.inf, 6: -np.inf, 140_001: -np.inf, 100: 1e-30, 150_000: -3e-25, 262_143: 2.0**-60}
+    for index, value in special.items():
+        x[index] = value
+    return np.asarray(x, dtype=np.float64).astype(dt.numpy_dtype(dtype)), sorted(special)
+
+
+@pytest.mark.parametrize("dtype", dt.FLOAT_DTYPES)
+def test_kernel_scale_row_matches_mpmath(dtype):
+    row, special = kernel_row(dtype)
+    lse = mp_lse_counted(row)
+    rel = tolerance(dtype)
+    slack = rel * (12 + math.log(KERNEL_N))
+    assert close(oracle.logsumexp(row), lse, rel=rel, absolute=slack)
+    assert close(oracle.logsumexp(row[None, :])[0], lse, rel=rel, absolute=slack)
+    assert close(oracle.cross_entropy(row[None, :], np.array([100]))[0], lse - mp(row[100]), rel=rel, absolute=slack)
+    s, ls = oracle.softmax(row), oracle.log_softmax(row)
+    sample = sorted(set(np.random.default_rng(13).integers(0, KERNEL_N, 300).tolist()) | set(special))
+    for j in sample:
+        v = row[j]
+        want_s = mpmath.mpf(0) if np.isneginf(v) else mpmath.exp(mp(v) - lse)
+        want_ls = -mpmath.inf if np.isneginf(v) else mp(v) - lse
+        assert close(s[j], want_s, rel=rel, absolute=floor(dtype)), (j, v, s[j], want_s)
+        assert close(ls[j], want_ls, rel=rel), (j, v, ls[j], want_ls)
+
+
+@pytest.mark.parametrize("dtype", dt.FLOAT_DTYPES)
+def test_kernel_scale_log_softmax_at_argmax_with_tiny_s(dtype):
+    # max 0 in the last block, every other logit <= -60: s = sum_{j != k} exp(x_j) < 2**-60,
+    # where log(1 + s) would be exactly 0 and only log1p of the sum without the argmax is right
+    x = -60.0 - np.random.default_rng(14).integers(0, 40 * 64, KERNEL_N) / 64.0
+    x[KERNEL_N - 3] = 0.0
+    row = x.astype(dt.numpy_dtype(dtype))
+    lse = mp_lse_counted(row)
+    assert 0 < lse < mpmath.mpf(2) ** -60
+    got = oracle.log_softmax(row)[KERNEL_N - 3]
+    assert close(got, -lse, rel=tolerance(dtype)), (got, -lse)
+    assert close(oracle.softmax(row)[KERNEL_N - 3], mpmath.exp(-lse), rel=tolerance(dtype))
+
+
+def test_batch_of_short_rows_across_blocks():
+    # 70 rows of 1000: the oracle takes 32 rows per block, so rows 33 and 69 lie in later blocks;
+    # special rows inside a block leave their neighbours alone
+    x = np.random.default_rng(15).uniform(-30, 30, (70, 1000)).astype(np.float32)
+    x[40, 3], x[41, :], x[42, 7], x[43, 500] = np.nan, -np.inf, np.inf, -np.inf
+    s, ls, lse = oracle.softmax(x), oracle.log_softmax(x), oracle.logsumexp(x)
+    for i in (0, 33, 43, 69):
+        want = mp_lse(x[i])
+        assert close(lse[i], want, rel=REL_NARROW, absolute=REL_NARROW * 40)
+        for j in (0, 499, 500, 999):
+            want_s = mpmath.mpf(0) if np.isneginf(x[i, j]) else mpmath.exp(mp(x[i, j]) - want)
+            assert close(s[i, j], want_s, rel=REL_NARROW, absolute=TINY_NARROW)
+            assert close(ls[i, j], -mpmath.inf if np.isneginf(x[i, j]) else mp(x[i, j]) - want, rel=REL_NARROW)
+    assert np.all(np.isnan(s[40])) and np.all(np.isnan(s[41])) and np.isnan(s[42, 7]) and np.isnan(lse[40])
+    assert np.isneginf(lse[41]) and np.isposinf(lse[42]) and np.all(np.isnan(ls[41]))
+    alone = oracle.softmax(x[39:45].copy())
+    assert np.array_equal(alone, s[39:45], equal_nan=True)
+
+
+# --- row_statistics ---------------------------------------------------------------------------
+
+
+def mp_mean_gap(row) -> mpmath.mpf:
+    finite = [mp(v) for v in row if np.isfinite(v)]
+    a, lse = max(finite), mp_lse([v for v in row if np.isfinite(v)])
+    return mpmath.fsum(mpmath.exp(v - lse) * (a - v) for v in finite)
+
+
+@pytest.mark.parametrize("dtype", dt.FLOAT_DTYPES)
+def test_row_statistics_match_mpmath(dtype):
+    for row in rows(dtype, 4):
+        st = oracle.row_statistics(row)
+        finite = row[np.isfinite(row)]
+        lse = mp_lse(finite)
+        assert st.row_max.shape == st.log_sum.shape == st.mean_gap.shape == (1,) and st.weights.shape == row.shape
+        assert st.weights.dtype == np.float64
+        assert st.row_max[0] == float(finite.astype(np.float64).max())
+        assert close(st.log_sum[0], lse - mp(finite.max()), rel=2.0**-48, absolute=2.0**-50)
+        assert close(st.mean_gap[0], mp_mean_gap(row), rel=2.0**-40, absolute=2.0**-1000)
+        for got, want in zip(st.weights, mp_softmax(row)):
+            assert close(got, want, rel=2.0**-48, absolute=2.0**-1000), (row, got, want)
+        if dtype != "float64":
+            assert np.array_equal(st.weights, oracle.softmax(row))
+
+
+def test_row_statistics_leave_non_finite_entries_out_and_keep_dims():
+    x = np.array([[np.nan, 1.0, 2.0], [np.inf, 0.0, 0.0], [-np.inf, -np.inf, -np.inf], [0.0, 0.0, -np.inf]])
+    st = oracle.row_statistics(x)
+    assert st.row_max.shape == (4, 1)
+    # the first two rows are their finite entries; the third has none; the fourth is ordinary
+    assert np.allclose(st.weights[0], [0, 1 / (1 + math.e), math.e / (1 + math.e)], rtol=1e-15, atol=0)
+    assert np.array_equal(st.weights[1], [0, 0.5, 0.5]) and np.array_equal(st.weights[2], [0, 0, 0])
+    assert np.array_equal(st.weights[3], [0.5, 0.5, 0])
+    assert np.array_equal(st.row_max[:, 0], [2.0, 0.0, -np.inf, 0.0])
+    assert np.isclose(st.log_sum[0, 0], math.log1p(math.exp(-1)), rtol=1e-15) and st.log_sum[1, 0] == math.log(2)
+    assert np.isneginf(st.log_sum[2, 0]) and st.mean_gap[2, 0] == 0 and st.mean_gap[3, 0] == 0
+    assert np.isclose(st.mean_gap[0, 0], 1 / (1 + math.e), rtol=1e-15)
+    wide = np.random.default_rng(16).uniform(-5, 5, (3, 4, 5))
+    st1 = oracle.row_statistics(wide, axis=1)
+    assert st1.row_max.shape == (3, 1, 5) and st1.weights.shape == (3, 4, 5)
+    moved = oracle.row_statistics(np.moveaxis(wide, 1, -1))
+    assert np.array_equal(np.moveaxis(st1.weights, 1, -1), moved.weights)
+    assert np.array_equal(np.moveaxis(st1.mean_gap, 1, -1), moved.mean_gap)
+
+
+def test_row_statistics_at_kernel_scale():
+    row, _ = kernel_row("float32")
+    st = oracle.row_statistics(row[None, :])
+    assert np.array_equal(st.weights[0], oracle.softmax(row))
+    values, counts = np.unique(row[np.isfinite(row)].astype(np.float64), return_counts=True)
+    lse = mp_lse_counted(row)
+    gap = mpmath.fsum(int(c) * mpmath.exp(mp(v) - lse) * (12 - mp(v)) for v, c in zip(values, counts))
+    assert close(st.mean_gap[0, 0], gap, rel=2.0**-36) and close(st.log_sum[0, 0], lse - 12, rel=2.0**-48)
+
+
+def test_narrow_shift_keeps_low_part():
+    # float32 logits 100 and t = 0.45 * 2**-46 (rounded to float32): t - 100 is not exact in
+    # float64 (ulp 2**-46 there), and dropping its low part would make softmax_1 wrong by
+    # about 2**-47 relative, four times REL_NARROW
+    # about 2**-47 relative, four times REL_NARROW. The same with 2**-24 (1 + 2**-23), 2**-30.6
+    # times the maximum: just past the 2**-28 within which the oracle skips TwoSum.
+    for row in ([100.0, 0.45 * 2.0**-46, 99.5], [100.0, 2.0**-24 * (1 + 2.0**-23), 99.5]):
+        row = np.array(row, dtype=np.float32)
+        for got, want in zip(oracle.softmax(row), mp_softmax(row)):
+            assert close(got, want, rel=REL_NARROW), (got, want)
+        for got, want in zip(oracle.log_softmax(row), mp_log_softmax(row)):
+            assert close(got, want, rel=REL_NARROW), (got, want)
