@@ -19,6 +19,7 @@ MODULES = (
     "suite.properties.accuracy",
     "suite.properties.samplers",
     "suite.properties.layouts",
+    "suite.properties.indices",
 )
 
 HYPOTHESIS, PROBE = "hypothesis", "probe"
