@@ -223,7 +223,7 @@ def certify(
         from suite.properties import all_properties
 
         everything = [name for name, p in all_properties().items() if op in p.ops and p.opt_in is None] + ["error_profile"]
-        properties = list(properties or everything) + ["huge_indices"]
+        properties = list(dict.fromkeys(list(properties or everything) + ["huge_indices"]))
         timeout = HUGE_TIMEOUT if timeout is None else timeout
     timeout = check_options(profile, policy, timeout)
     if ":" not in target and target in _builtin_names():
