@@ -1,7 +1,10 @@
 """PyTorch eager on the CPU: torch.softmax, log_softmax, logsumexp, F.cross_entropy.
 
 ``torch_adapter(device)`` is shared with the CUDA adapter; only the device and
-the availability check differ.
+the availability check differ. Integer arrays (cross-entropy targets: int32 or
+int64 in the contract) are handed to torch as int64 tensors, torch's index
+dtype: F.cross_entropy refuses int32 targets. Native layouts (transposed,
+strided, expanded, channels_last views) come from suite/layouts.py.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import ml_dtypes
 import numpy as np
 
 from suite.adapter import Adapter
+from suite.layouts import torch_layouts
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
 
@@ -98,6 +102,8 @@ def torch_adapter(device: str, name: str, unavailable_reason, ops=OPS) -> Adapte
         torch = _torch()
         if a.dtype == ml_dtypes.bfloat16:  # torch cannot read ml_dtypes; bfloat16 embeds exactly in float32
             return torch.from_numpy(a.astype(np.float32)).to(device=device, dtype=torch.bfloat16)
+        if a.dtype.kind in "iu":  # class ids: torch indexes with int64 (F.cross_entropy refuses int32 targets)
+            return torch.from_numpy(a.astype(np.int64)).to(device)
         return torch.from_numpy(np.array(a, copy=True)).to(device)
 
     def to_numpy(t) -> np.ndarray:
@@ -127,6 +133,7 @@ def torch_adapter(device: str, name: str, unavailable_reason, ops=OPS) -> Adapte
         description=f"PyTorch eager on {device}",
         origin=f"builtin({name!r})",
         versions=lambda: {"torch": _torch().__version__},
+        layouts=torch_layouts(from_numpy),
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from suite.layouts import NUMPY_LAYOUTS
 from suite.ops import OPS
 
 BUILTIN_MODULES = (
@@ -64,6 +65,9 @@ class Adapter:
     # compile once per input shape (JAX's jit: ~0.15 s of CPU each) set it below
     # 1 so that the battery fits CI; the thorough profile still gives them many.
     examples_scale: float = 1.0
+    # The memory layouts native arrays can take (suite/layouts.py), for the property ``layouts``;
+    # empty for a backend whose arrays have no strides (JAX).
+    layouts: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def available(self) -> bool:
@@ -78,6 +82,7 @@ def _numpy_to_numpy(a) -> np.ndarray:
 
 def numpy_adapter(name: str, ops: Mapping[str, Callable[..., Any]], dtypes: tuple[str, ...], **details) -> Adapter:
     """An adapter whose native arrays are NumPy arrays (the reference, SciPy, third-party NumPy code)."""
+    details.setdefault("layouts", NUMPY_LAYOUTS)
     return Adapter(
         name=name,
         backend="numpy",

@@ -41,6 +41,7 @@ def default_timeout(profile: str) -> float:
 STATUS_ORDER = (FAIL, IMPL_DEFINED, PASS, SKIP)
 # After this many hangs in one certification the rest is not run: each would cost --timeout.
 MAX_TIMEOUTS = 3
+HUGE_TIMEOUT = 3600.0  # --huge: generating, running and checking 2**32 elements takes minutes
 
 
 @dataclass
@@ -212,10 +213,18 @@ def certify(
     jobs: int | None = None,
     progress: Progress | None = None,
     properties=None,
+    huge: bool = False,
 ) -> dict:
     """Certify ``target`` (``package.module:attr``, ``path/to/file.py:attr``, or a built-in name) as ``op``.
 
+    ``huge`` adds the opt-in property huge_indices to the selection (every property by default).
     Raises :class:`UsageError` for anything the user must fix (exit 2)."""
+    if huge:
+        from suite.properties import all_properties
+
+        everything = [name for name, p in all_properties().items() if op in p.ops and p.opt_in is None] + ["error_profile"]
+        properties = list(dict.fromkeys(list(properties or everything) + ["huge_indices"]))
+        timeout = HUGE_TIMEOUT if timeout is None else timeout
     timeout = check_options(profile, policy, timeout)
     if ":" not in target and target in _builtin_names():
         request = builtin_request(target, op, dtypes)  # e.g. `certify torch-cpu --op softmax`
@@ -363,6 +372,8 @@ def _plan(r: Request, prefix: str = "") -> tuple[list[Unit], list[dict]]:
             continue
         if r.properties is not None and prop.name not in r.properties:
             continue
+        if prop.opt_in and (r.properties is None or prop.name not in r.properties):
+            continue  # e.g. huge_indices: only when asked for (--huge)
         if prop.differentiable_only and not info["differentiable"]:
             skipped.append({"property": prop.name, "reason": f"needs a differentiable backend; {info['backend']} is not"})
             continue

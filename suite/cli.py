@@ -91,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--properties", default="", help="comma-separated properties to run (default: every property that applies; 'error_profile' is the plots' measurement)"
     )
     certify.add_argument("--report", metavar="DIR", help="where to write the certificate (default reports/TARGET-OP/)")
+    certify.add_argument(
+        "--huge", action="store_true",
+        help="also run huge_indices: arrays past 2**31 and 2**32 elements, where 32-bit indices wrap (needs tens of GiB; "
+        "a size that does not fit in free memory is skipped with the reason; default --timeout becomes 3600)",
+    )
 
     run = sub.add_parser(
         "run",
@@ -238,6 +243,7 @@ def cmd_certify(args) -> int:
         jobs=args.jobs or None,
         progress=Progress(quiet=args.quiet),
         properties=_split(args.properties),
+        huge=args.huge,
     )
     directory = Path(args.report) if args.report else reports.default_certificate_dir(cert)
     reports.write_certificate(cert, directory)

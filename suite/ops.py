@@ -7,6 +7,7 @@ floating-point input.
     log_softmax(x, axis=-1)                   -> shape of x
     logsumexp(x, axis=-1)                     -> shape of x without axis
     cross_entropy(logits, targets)            -> (N,) from (N, K) and integer (N,)
+                                                 targets: int32 or int64, any id in [0, K)
     temperature_softmax(x, temperature, axis=-1) -> softmax(x / temperature)
     gumbel_max(logits, num_samples, seed)     -> integer (num_samples,) from (K,)
     gumbel_softmax(logits, tau, num_samples, seed, hard=False) -> (num_samples, K)

@@ -106,22 +106,27 @@ class Context:
         self._record["draws"][label] = format_array(value) if isinstance(value, np.ndarray) else repr(value)
         return value
 
-    def call(self, *args, check_unmodified: bool = False, **kwargs) -> np.ndarray:
+    def call(self, *args, check_unmodified: bool = False, layout: str | None = None, **kwargs) -> np.ndarray:
         """Call the op under test on NumPy arguments; return its result as NumPy.
 
         Each call gets fresh native copies of the arguments, so an implementation
         that writes into its input cannot corrupt later calls; the property
-        ``input_unmodified`` asks to have that checked.
+        ``input_unmodified`` asks to have that checked. ``layout`` names one of
+        ``adapter.layouts``: every array argument of a rank it applies to is then
+        built in that memory layout (a transposed view, a strided slice, ...).
         """
         adapter = self.adapter
+        chosen = adapter.layouts[layout] if layout is not None else None
         self._record["call"] = (args, kwargs)
-        native_args = [adapter.from_numpy(a) if isinstance(a, np.ndarray) else a for a in args]
+        self._record["layout"] = layout
+        native_args = [_native(adapter, a, chosen) if isinstance(a, np.ndarray) else a for a in args]
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 out = adapter.ops[self.op](*native_args, **kwargs)
         except Exception as exc:
-            raise ImplementationRaised(f"raised {type(exc).__name__}: {exc}".strip()) from None
+            where = f" on a {layout} input" if layout is not None else ""
+            raise ImplementationRaised(f"raised {type(exc).__name__}{where}: {exc}".strip()) from None
         if not adapter.is_native(out):
             raise ImplementationRaised(f"returned {type(out).__name__}, expected {adapter.native_type}")
         for before, native in zip(args, native_args) if check_unmodified else ():
@@ -145,11 +150,19 @@ class Context:
         self._record["samples"].setdefault(name, []).append(np.asarray(values, dtype=np.float64).ravel())
 
 
-def repro_line(adapter: Adapter, op: str, call) -> str:
+def _native(adapter: Adapter, a: np.ndarray, layout) -> Any:
+    if layout is not None and layout.applies(a):
+        return layout.build(a)
+    return adapter.from_numpy(a)
+
+
+def repro_line(adapter: Adapter, op: str, call, layout: str | None = None) -> str:
     if call is None:
         return ""
     args, kwargs = call
-    rendered = [f"impl.from_numpy({format_array(a)})" if isinstance(a, np.ndarray) else repr(a) for a in args]
+    # with a layout, impl.layouts[name].build rebuilds the view (from_numpy where it does not apply)
+    native = f"impl.layouts[{layout!r}].build" if layout is not None else "impl.from_numpy"
+    rendered = [f"{native}({format_array(a)})" if isinstance(a, np.ndarray) else repr(a) for a in args]
     rendered += [f"{k}={v!r}" for k, v in kwargs.items()]
     return (
         "python -c \"import numpy as np, ml_dtypes; from suite.adapter import builtin, load_target; "
@@ -181,7 +194,7 @@ _pin_hypothesis_constants()
 def run_property(prop, adapter: Adapter, op: str, dtype: str, settings: Settings | None = None, seed: int | None = None) -> Outcome:
     """Run ``prop`` on ``adapter.ops[op]`` for ``dtype``; never raises for the implementation's sake."""
     outcome = Outcome(prop.name, op, dtype, adapter.name, PASS)
-    reason = prop.skip_reason(dtype)
+    reason = prop.skip_reason(dtype) or prop.adapter_skip_reason(adapter)
     if reason:
         outcome.status, outcome.message = SKIP, reason
         return outcome
@@ -192,12 +205,13 @@ def run_property(prop, adapter: Adapter, op: str, dtype: str, settings: Settings
     def body(data):
         record["draws"] = {}
         record["call"] = None
+        record["layout"] = None
         prop.func(Context(adapter, op, dtype, data, record))
 
     base = settings if settings is not None else Settings()
     test = Settings(
         base,
-        max_examples=max(5, round(base.max_examples * adapter.examples_scale)),
+        max_examples=max(5, round(base.max_examples * adapter.examples_scale * prop.examples_scale)),
         report_multiple_bugs=False,
         suppress_health_check=list(HealthCheck),
         deadline=None,
@@ -258,7 +272,7 @@ def _record_failure(outcome: Outcome, failure: PropertyFailed, adapter: Adapter,
     outcome.counterexample = dict(record["draws"])
     outcome.expected = _show(failure.expected)
     outcome.got = _show(failure.got)
-    outcome.repro = repro_line(adapter, op, record["call"])
+    outcome.repro = repro_line(adapter, op, record["call"], record.get("layout"))
 
 
 def _record_suite_error(outcome: Outcome, exc: Exception, record: dict) -> None:

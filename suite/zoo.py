@@ -164,7 +164,7 @@ def _all_but_error_profile(op: str) -> tuple[str, ...]:
     """Every property of ``op``: the error profile is a measurement, not a check."""
     from suite.properties import all_properties
 
-    return tuple(name for name, p in all_properties().items() if op in p.ops)
+    return tuple(name for name, p in all_properties().items() if op in p.ops and p.opt_in is None)
 
 
 def killers(cert: dict, entry: Entry) -> list[str]:

@@ -34,7 +34,7 @@ def _mutant_verdict(row: dict) -> str:
 def _required(zoo: dict) -> set[str]:
     from suite.properties import all_properties
 
-    return {name for name, p in all_properties().items() if p.required}
+    return {name for name, p in all_properties().items() if p.required and p.opt_in is None}
 
 
 def zoo_markdown(zoo: dict) -> str:

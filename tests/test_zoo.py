@@ -43,7 +43,8 @@ def test_zoo_has_at_least_25_bug_classes():
 def test_every_required_property_is_named_by_a_mutant():
     """A required property no mutant names is either missing its mutant or cannot fail."""
     named = {name for e in MUTANTS for name in e.caught_by}
-    required = [name for name, p in all_properties().items() if p.required]
+    # opt-in properties (huge_indices) need more memory than the zoo has; tests/test_huge.py kills their mutant
+    required = [name for name, p in all_properties().items() if p.required and p.opt_in is None]
     assert [name for name in required if name not in named] == []
 
 

@@ -18,6 +18,8 @@ MODULES = (
     "suite.properties.gradients",
     "suite.properties.accuracy",
     "suite.properties.samplers",
+    "suite.properties.layouts",
+    "suite.properties.indices",
 )
 
 HYPOTHESIS, PROBE = "hypothesis", "probe"
@@ -35,11 +37,23 @@ class Property:
     differentiable_only: bool = False
     # The dtypes the property is defined for; None for all. Others are skipped with this as the reason.
     dtypes: tuple[str, ...] | None = None
+    # True: runs the op on the memory layouts of Adapter.layouts; skipped where there are none.
+    needs_layouts: bool = False
+    # Fraction of the profile's examples to run (at least 5): for properties whose every example is costly.
+    examples_scale: float = 1.0
+    # A name (e.g. "huge") that must be asked for explicitly: left out of properties_for and of a
+    # default certification.
+    opt_in: str | None = None
 
     def skip_reason(self, dtype: str) -> str | None:
         if self.dtypes is None or dtype in self.dtypes:
             return None
         return f"{self.name} is defined for {', '.join(self.dtypes)} only"
+
+    def adapter_skip_reason(self, adapter) -> str | None:
+        if self.needs_layouts and not adapter.layouts:
+            return f"{adapter.native_type} has no strides: layouts do not apply"
+        return None
 
     @property
     def statement(self) -> str:
@@ -57,12 +71,17 @@ def prop(
     required: bool = True,
     differentiable_only: bool = False,
     dtypes: tuple[str, ...] | None = None,
+    needs_layouts: bool = False,
+    examples_scale: float = 1.0,
+    opt_in: str | None = None,
 ):
     def register(func: Callable) -> Callable:
         name = func.__name__
         if name in _REGISTRY:
             raise ValueError(f"property {name!r} is registered twice")
-        _REGISTRY[name] = Property(name, tuple(ops), func, kind, required, differentiable_only, dtypes)
+        _REGISTRY[name] = Property(
+            name, tuple(ops), func, kind, required, differentiable_only, dtypes, needs_layouts, examples_scale, opt_in
+        )
         return func
 
     return register
@@ -78,5 +97,5 @@ def properties_for(op: str, differentiable: bool = False) -> list[Property]:
     return [
         p
         for p in all_properties().values()
-        if op in p.ops and (differentiable or not p.differentiable_only)
+        if op in p.ops and (differentiable or not p.differentiable_only) and p.opt_in is None
     ]
