@@ -35,6 +35,9 @@ class Property:
     differentiable_only: bool = False
     # The dtypes the property is defined for; None for all. Others are skipped with this as the reason.
     dtypes: tuple[str, ...] | None = None
+    # Whether the kernel-scale passes of suite.sizes run it too (after its ordinary examples);
+    # False only where the docstring says why the sizes cannot apply.
+    kernel_sizes: bool = True
 
     def skip_reason(self, dtype: str) -> str | None:
         if self.dtypes is None or dtype in self.dtypes:
@@ -57,12 +60,13 @@ def prop(
     required: bool = True,
     differentiable_only: bool = False,
     dtypes: tuple[str, ...] | None = None,
+    kernel_sizes: bool = True,
 ):
     def register(func: Callable) -> Callable:
         name = func.__name__
         if name in _REGISTRY:
             raise ValueError(f"property {name!r} is registered twice")
-        _REGISTRY[name] = Property(name, tuple(ops), func, kind, required, differentiable_only, dtypes)
+        _REGISTRY[name] = Property(name, tuple(ops), func, kind, required, differentiable_only, dtypes, kernel_sizes)
         return func
 
     return register
