@@ -224,6 +224,8 @@ def run_property(
         from suite import sizes as size_plans
 
         plan = sizes if sizes is not None else size_plans.plan_for(Settings.get_current_profile_name())
+        if prop.differentiable_only:
+            plan = plan.for_gradients()
         runs += [(p, plan.examples) for p in plan.passes()]
     satisfied = False
     for size_pass, examples in runs:

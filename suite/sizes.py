@@ -14,6 +14,7 @@ shapes come from the menus below, with at most ``budget`` elements per example.
 Passes (one Hypothesis run each, ``examples`` examples; see :func:`passes`):
   long_rows   few rows (BATCH_SIZES) of a class count from KERNEL_CLASSES
   many_rows   a row count from KERNEL_ROWS of a class count that fits the budget
+  long_or_many_rows  either menu, in one pass (the gradient properties, the sweep's many seeds, dev)
   classes=K   each class count the user pinned (``--classes``), few rows
   rows=R      each row count the user pinned (``--rows``), classes that fit
 
@@ -55,6 +56,8 @@ SHORT_CLASSES = (1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 32, 33, 63, 64, 65, 100, 12
 MAX_PINNED = 2**24
 
 LONG_ROWS, MANY_ROWS, PINNED_CLASSES, PINNED_ROWS = "long_rows", "many_rows", "classes", "rows"
+# One pass drawing from either menu: the sweep's many seeds share out the two menus between them.
+EITHER = "long_or_many_rows"
 
 
 @dataclass(frozen=True)
@@ -65,21 +68,35 @@ class SizePlan:
     examples: int  # examples per pass, per property and dtype
     classes: tuple[int, ...] = ()  # pinned class counts
     rows: tuple[int, ...] = ()  # pinned row counts
+    merged: bool = False  # one pass over both menus instead of one pass each
 
     def with_pinned(self, classes=(), rows=()) -> "SizePlan":
         return dataclasses.replace(self, classes=tuple(classes), rows=tuple(rows))
+
+    def for_gradients(self) -> "SizePlan":
+        """The plan of the gradient properties: both menus in one pass. A VJP and its long-double
+        closed form cost several forward passes, and each (property, dtype) draws its own
+        shapes, so the menus are still shared out over a certification."""
+        return dataclasses.replace(self, merged=True)
 
     def passes(self) -> list["SizePass"]:
         """Every kernel-scale pass, the two menus first, then one per pinned size."""
         if self.examples <= 0:
             return []
-        found = [SizePass(LONG_ROWS, self.budget), SizePass(MANY_ROWS, self.budget)]
+        menus = [EITHER] if self.merged else [LONG_ROWS, MANY_ROWS]
+        found = [SizePass(kind, self.budget) for kind in menus]
         found += [SizePass(PINNED_CLASSES, self.budget, k) for k in self.classes]
         found += [SizePass(PINNED_ROWS, self.budget, r) for r in self.rows]
         return found
 
     def as_dict(self) -> dict:
-        return {"budget": self.budget, "examples": self.examples, "classes": list(self.classes), "rows": list(self.rows)}
+        return {
+            "budget": self.budget,
+            "examples": self.examples,
+            "passes": [p.label for p in self.passes()],
+            "classes": list(self.classes),
+            "rows": list(self.rows),
+        }
 
 
 @dataclass(frozen=True)
@@ -105,6 +122,9 @@ class SizePass:
     def rows_and_classes(self) -> st.SearchStrategy[tuple[int, int]]:
         """(rows, K) for this pass: the varying size first, each from an ascending menu."""
         budget = self.budget
+        if self.kind == EITHER:
+            menus = [dataclasses.replace(self, kind=kind).rows_and_classes() for kind in (LONG_ROWS, MANY_ROWS)]
+            return st.sampled_from(menus).flatmap(lambda menu: menu)
         if self.kind == LONG_ROWS:
             menu = [k for k in KERNEL_CLASSES if k <= budget and self._fits(k)] or [1]
             return st.sampled_from(menu).flatmap(lambda k: st.tuples(_fitting(FEW_ROWS, budget // k), st.just(k)))
@@ -136,17 +156,17 @@ def _fitting(menu, most: int) -> st.SearchStrategy[int]:
     return st.sampled_from(fitting or [min(menu)])
 
 
-# Per profile: (budget in elements, examples per pass). ci and its derivatives keep a
+# Per profile: (budget in elements, examples per pass, one merged pass). ci and its derivatives keep a
 # kernel-scale example at most 2^18 + 1 elements, one row of the menu's largest class count
 # (a few tenths of a second of oracle and bound); thorough reaches many rows of long classes
 # (4097 rows of 1024, 64 rows of 65536).
 CI_BUDGET = 2**18 + 1
 PROFILE_SIZES = {
-    "dev": (CI_BUDGET, 1),
-    "ci": (CI_BUDGET, 2),
-    "detect": (CI_BUDGET, 2),
-    "sweep": (CI_BUDGET, 2),
-    "thorough": (2**22, 12),
+    "dev": (CI_BUDGET, 2, True),
+    "ci": (CI_BUDGET, 2, False),
+    "detect": (CI_BUDGET, 2, False),
+    "sweep": (CI_BUDGET, 2, True),  # 20 seeds: 20 kernel-scale examples per property from either menu
+    "thorough": (2**22, 12, False),
 }
 
 
@@ -164,8 +184,8 @@ def pass_seed(seed: int | None, prop: str, dtype: str, backend: str, size_pass: 
 
 
 def plan_for(profile: str, classes=(), rows=()) -> SizePlan:
-    budget, examples = PROFILE_SIZES.get(profile, PROFILE_SIZES["ci"])
-    return SizePlan(budget, examples).with_pinned(classes, rows)
+    budget, examples, merged = PROFILE_SIZES.get(profile, PROFILE_SIZES["ci"])
+    return SizePlan(budget, examples, merged=merged).with_pinned(classes, rows)
 
 
 def parse_pinned(text, what: str) -> tuple[int, ...]:
