@@ -18,9 +18,13 @@ Passes (one Hypothesis run each, ``examples`` examples; see :func:`passes`):
   classes=K   each class count the user pinned (``--classes``), few rows
   rows=R      each row count the user pinned (``--rows``), classes that fit
 
-Every pass is deterministic (the profile's seed), so a planned share of the
-examples is kernel-scale and every pinned size appears in ``examples`` examples
-of every property. Menus are ascending and Hypothesis shrinks a menu index
+Every pass is deterministic: its seed is a function of the certification's seed,
+the pass and (off JAX, which compiles per shape) the property and dtype
+(:func:`pass_seed`), so a planned share of the examples is kernel-scale, the
+menus are shared out over the properties of a certification, and every pinned
+size appears in ``examples`` examples of every property (the first example of a
+Hypothesis run is the simplest one: the menu's first entry, or the pinned size
+with one row). Menus are ascending and Hypothesis shrinks a menu index
 toward 0, so a failure is reported at the smallest failing size of its menu (a
 kernel broken past 4096 classes at 4097). Shapes are 2-D: (rows, K) along the
 last axis or (K, rows) along the first.
