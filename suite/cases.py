@@ -80,9 +80,14 @@ def draw_case(
     last_axis: bool = False,
     max_dims: int = 3,
 ) -> Case:
-    """Draw shape, axis, logits (and targets and their integer dtype, or temperature) for ``ctx.op``, each labelled."""
+    """Draw shape, axis, logits (and targets and their integer dtype, or temperature) for ``ctx.op``, each labelled.
+
+    In a kernel-scale pass (``ctx.sizes``, see suite.sizes) the shape and axis come from that
+    pass's menus instead, whatever ``min_dims`` and ``max_classes``: always 2-D, any size."""
     op = ctx.op
-    if op == "cross_entropy":
+    if ctx.sizes is not None:
+        shape, axis = ctx.sizes.shape(ctx.draw, op, last_axis)
+    elif op == "cross_entropy":
         shape = ctx.draw(sst.shapes(min_dims=2, max_dims=2, max_classes=max_classes), "shape")
         axis = -1
     else:
@@ -102,5 +107,4 @@ def draw_case(
 def _targets(x: np.ndarray) -> st.SearchStrategy[np.ndarray]:
     n, k = x.shape
     # the top class K - 1 on its own: the id a narrow index type or an off-by-one bound gets wrong
-    ids = st.integers(0, k - 1) | st.just(k - 1)
-    return st.lists(ids, min_size=n, max_size=n).map(lambda t: np.array(t, dtype=np.int64))
+    return sst.integer_entries(n, 0, k - 1, also=k - 1)

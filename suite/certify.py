@@ -29,7 +29,7 @@ from suite.ops import OPS
 from suite.profiles import PROFILES
 from suite.runner import FAIL, IMPL_DEFINED, PASS, SKIP
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 POLICIES = ("default", "strict")
 DEFAULT_TIMEOUT = None  # per profile, see default_timeout()
 PROFILE_TIMEOUTS = {"dev": 180.0, "ci": 180.0, "thorough": 1800.0}
@@ -214,6 +214,8 @@ def certify(
     progress: Progress | None = None,
     properties=None,
     huge: bool = False,
+    classes=(),
+    rows=(),
 ) -> dict:
     """Certify ``target`` (``package.module:attr``, ``path/to/file.py:attr``, or a built-in name) as ``op``.
 
@@ -231,7 +233,7 @@ def certify(
     else:
         request = target_request(target, op, backend, device, dtypes)
     request.properties = check_properties(properties, op)
-    return certify_many([request], profile, seed, timeout, policy, jobs, progress)[0]
+    return certify_many([request], profile, seed, timeout, policy, jobs, progress, classes=classes, rows=rows)[0]
 
 
 def _builtin_names() -> list[str]:
@@ -264,13 +266,19 @@ def certify_many(
     jobs: int | None = None,
     progress: Progress | None = None,
     on_certificate: Callable[[dict], None] | None = None,
+    classes=(),
+    rows=(),
 ) -> list[dict]:
-    """Certify every request; one certificate per request, in order."""
+    """Certify every request; one certificate per request, in order. ``classes`` and ``rows``
+    are pinned sizes (strings "50257,129920" or integers) every property draws (suite.sizes)."""
+    from suite import sizes
     from suite.worker import desc_key
 
     timeout = check_options(profile, policy, timeout)
+    pinned = {"classes": list(sizes.parse_pinned(classes, "classes")), "rows": list(sizes.parse_pinned(rows, "rows"))}
+    size_plan = sizes.plan_for(profile, pinned["classes"], pinned["rows"])
     progress = progress if progress is not None else Progress()
-    pool = Pool(jobs or _default_jobs(), timeout, profile, seed)
+    pool = Pool(jobs or _default_jobs(), timeout, profile, seed, pinned=pinned)
     started = time.monotonic()
 
     # 1. Load each distinct adapter once in a child: imports the target, reports dtypes and versions.
@@ -317,6 +325,7 @@ def certify_many(
     def finish(r: Request, units, skipped) -> dict:
         request_seed = seed if r.seed is None else r.seed
         cert = _assemble(r, units, by_request[id(r)], skipped, profile, request_seed, timeout, policy, time.monotonic() - starts[id(r)])
+        cert["sizes"] = size_plan.as_dict()
         certificates[id(r)] = cert
         if on_certificate is not None:
             on_certificate(cert)

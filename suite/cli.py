@@ -176,6 +176,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--policy", default="default", help="default: required properties must pass; strict: every property must pass")
     p.add_argument("--jobs", type=int, default=0, help="worker processes (default: number of CPUs, at most 4)")
+    p.add_argument(
+        "--classes", default="", metavar="K,K",
+        help="class counts every property also draws (your kernel's dispatch boundaries, e.g. 50257,129920)",
+    )
+    p.add_argument("--rows", default="", metavar="R,R", help="row counts every property also draws (e.g. 1,4097,65536)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -244,6 +249,8 @@ def cmd_certify(args) -> int:
         progress=Progress(quiet=args.quiet),
         properties=_split(args.properties),
         huge=args.huge,
+        classes=args.classes,
+        rows=args.rows,
     )
     directory = Path(args.report) if args.report else reports.default_certificate_dir(cert)
     reports.write_certificate(cert, directory)
@@ -326,7 +333,8 @@ def cmd_run(args) -> int:
 
     zoo_entries = _zoo_entries(args)
     certs = certify_many(
-        requests, args.profile, args.seed, args.timeout, args.policy, args.jobs or None, progress, on_certificate=write
+        requests, args.profile, args.seed, args.timeout, args.policy, args.jobs or None, progress, on_certificate=write,
+        classes=args.classes, rows=args.rows,
     )
     zoo = None
     if zoo_entries is not None:

@@ -231,12 +231,14 @@ class Unit:
     extra: dict = field(default_factory=dict)
     seed: int | None = None  # None: the pool's seed
 
-    def message(self, profile: str, seed: int) -> dict:
+    def message(self, profile: str, seed: int, pinned: dict | None = None) -> dict:
         m = {"cmd": self.cmd, "adapter": self.adapter}
         if self.cmd in ("property", "accuracy"):
             m.update(op=self.op, dtype=self.dtype, seed=seed if self.seed is None else self.seed)
         if self.cmd == "property":
             m.update(property=self.property, profile=profile)
+            if pinned:  # user-pinned sizes for the kernel-scale passes (suite.sizes)
+                m.update(pinned)
         return m
 
 
@@ -309,8 +311,11 @@ def crash_outcome(unit: Unit, implementation: str, error: WorkerError) -> dict:
 class Pool:
     """Runs units over ``jobs`` worker processes (threads in this process wait on them)."""
 
-    def __init__(self, jobs: int = 1, timeout: float = 60.0, profile: str = "ci", seed: int = 0, cwd: str | None = None):
+    def __init__(
+        self, jobs: int = 1, timeout: float = 60.0, profile: str = "ci", seed: int = 0, cwd: str | None = None, pinned: dict | None = None
+    ):
         self.jobs = max(1, jobs)
+        self.pinned = pinned or {}  # {"classes": [...], "rows": [...]}: pinned sizes, see suite.sizes
         self.timeout = timeout
         self.profile = profile
         self.seed = seed
@@ -385,7 +390,7 @@ class Pool:
                     return Result(unit, reply, time.monotonic() - start)
                 worker.loaded.add(key)
             limit = max(self.timeout, LOAD_TIMEOUT_MIN) if unit.cmd == "load" else self.timeout
-            reply = worker.request(unit.message(self.profile, self.seed), limit)
+            reply = worker.request(unit.message(self.profile, self.seed, self.pinned), limit)
             if unit.cmd == "load" and reply.get("ok"):
                 worker.loaded.add(key)
             return Result(unit, reply, time.monotonic() - start)

@@ -71,18 +71,22 @@ class Case:
     dtype: str
     profile: str | None = "ci"
     seed: int | None = 0
+    classes: tuple[int, ...] = ()  # pinned sizes (suite.sizes), drawn by every property
+    rows: tuple[int, ...] = ()
 
     @property
     def id(self) -> str:
         return f"{self.adapter.name}-{self.op}-{self.prop.name}-{self.dtype}"
 
 
-def _cases(adapter, op: str, dtypes=None, profile="ci", seed=0, properties=None) -> list[Case]:
+def _cases(adapter, op: str, dtypes=None, profile="ci", seed=0, properties=None, classes=(), rows=()) -> list[Case]:
     from suite.properties import properties_for
+    from suite.sizes import parse_pinned
 
+    classes, rows = parse_pinned(classes, "classes"), parse_pinned(rows, "rows")
     chosen = [d for d in (dtypes or adapter.dtypes) if d in adapter.dtypes]
     return [
-        Case(adapter, op, prop, dtype, profile, seed)
+        Case(adapter, op, prop, dtype, profile, seed, classes, rows)
         for prop in properties_for(op, adapter.differentiable)
         if properties is None or prop.name in properties
         for dtype in chosen
@@ -110,6 +114,8 @@ def property_cases(
     profile: str | None = "ci",
     seed: int | None = 0,
     properties=None,
+    classes=(),
+    rows=(),
 ) -> list:
     """``pytest.param`` per property and dtype, for ``@pytest.mark.parametrize("case", ...)``."""
     if isinstance(fn_or_target, str):
@@ -117,7 +123,7 @@ def property_cases(
     else:
         adapter = callable_adapter(fn_or_target, op, backend, device)
     params = []
-    for case in _cases(adapter, op, dtypes, profile, seed, properties):
+    for case in _cases(adapter, op, dtypes, profile, seed, properties, classes, rows):
         reason = _xfail_matches(xfail, case.prop.name, case.dtype)
         marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason is not None else []
         params.append(pytest.param(case, id=case.id, marks=marks))
@@ -125,9 +131,13 @@ def property_cases(
 
 
 def run_case(case: Case) -> Outcome:
-    from suite.runner import run_property
+    from hypothesis import settings
 
-    return run_property(case.prop, case.adapter, case.op, case.dtype, settings=_settings(case.profile), seed=case.seed)
+    from suite.runner import run_property
+    from suite.sizes import plan_for
+
+    plan = plan_for(case.profile or settings.get_current_profile_name(), case.classes, case.rows)
+    return run_property(case.prop, case.adapter, case.op, case.dtype, settings=_settings(case.profile), seed=case.seed, sizes=plan)
 
 
 def check_case(case: Case) -> Outcome:
@@ -185,12 +195,14 @@ def certify_callable(
     seed: int | None = 0,
     policy: str = "default",
     properties=None,
+    classes=(),
+    rows=(),
 ) -> Certification:
     """Run every property for ``op`` (or those named in ``properties``) against ``fn`` in this
     process; return the verdict and outcomes."""
     adapter = callable_adapter(fn, op, backend, device)
     result = Certification(op, adapter.name, policy=policy)
-    for case in _cases(adapter, op, dtypes, profile, seed, properties):
+    for case in _cases(adapter, op, dtypes, profile, seed, properties, classes, rows):
         result.required[case.prop.name] = case.prop.required
         result.outcomes.append(run_case(case))
     return result
@@ -208,6 +220,8 @@ def pytest_addoption(parser):
     group.addoption("--softmax-dtypes", default="", help="comma-separated dtypes (default: all the backend supports)")
     group.addoption("--softmax-profile", default="ci", help="Hypothesis profile: dev, ci, thorough, detect or sweep (see suite/profiles.py; default ci)")
     group.addoption("--softmax-seed", default=0, type=int, help="seed for the examples (default 0)")
+    group.addoption("--softmax-classes", default="", help="comma-separated class counts every property also draws (e.g. 50257,129920)")
+    group.addoption("--softmax-rows", default="", help="comma-separated row counts every property also draws (e.g. 1,4097)")
     group.addoption("--softmax-xfail", default="", help="comma-separated properties (or property-dtype) to mark xfail")
     parser.addini("softmax_xfail", "properties (or property-dtype) of the --softmax-target battery to mark xfail", type="linelist", default=[])
 
@@ -263,7 +277,14 @@ def pytest_collection_modifyitems(session, config, items):
     if unknown:
         raise pytest.UsageError(f"softmax-suite: dtype(s) {', '.join(unknown)} not supported; choose from {','.join(adapter.dtypes)}")
     xfail = [x.strip() for x in config.getoption("--softmax-xfail").split(",") if x.strip()] + list(config.getini("softmax_xfail"))
-    for case in _cases(adapter, op, dtypes, config.getoption("--softmax-profile"), config.getoption("--softmax-seed")):
+    try:
+        cases = _cases(
+            adapter, op, dtypes, config.getoption("--softmax-profile"), config.getoption("--softmax-seed"),
+            classes=config.getoption("--softmax-classes"), rows=config.getoption("--softmax-rows"),
+        )
+    except UsageError as exc:
+        raise pytest.UsageError(f"softmax-suite: {exc}") from None
+    for case in cases:
         item = SoftmaxPropertyItem.from_parent(session, name=case.id, nodeid=f"softmax-suite::{case.id}", case=case)
         reason = _xfail_matches(xfail, case.prop.name, case.dtype)
         if reason is not None:

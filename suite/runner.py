@@ -89,11 +89,30 @@ def format_array(a: Any) -> str:
     return f"np.array({body}, dtype=np.{a_np.dtype})"
 
 
+class _Drawn:
+    """A drawn value kept for the report, rendered by :func:`render_draws` when it is needed."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def render(self) -> str:
+        return format_array(self.value) if isinstance(self.value, np.ndarray) else repr(self.value)
+
+
+def render_draws(draws: dict) -> dict[str, str]:
+    """The draws of an example as the report shows them (values recorded as strings stay as they are)."""
+    return {label: v.render() if isinstance(v, _Drawn) else v for label, v in draws.items()}
+
+
 class Context:
     """What a property sees: draws, the implementation under test, and its dtype."""
 
-    def __init__(self, adapter: Adapter, op: str, dtype: str, data, record: dict):
+    def __init__(self, adapter: Adapter, op: str, dtype: str, data, record: dict, sizes=None):
         self.adapter = adapter
+        # The kernel-scale pass this example belongs to (suite.sizes.SizePass), None for the ordinary draws.
+        self.sizes = sizes
         self.op = op
         self.dtype = dtype
         self.np_dtype = dt.numpy_dtype(dtype)
@@ -103,7 +122,8 @@ class Context:
 
     def draw(self, strategy: st.SearchStrategy, label: str):
         value = self._data.draw(strategy, label=label)
-        self._record["draws"][label] = format_array(value) if isinstance(value, np.ndarray) else repr(value)
+        # Rendered only if the example fails: formatting a kernel-scale array costs more than checking it.
+        self._record["draws"][label] = _Drawn(value.copy() if isinstance(value, np.ndarray) else value)
         return value
 
     def call(self, *args, check_unmodified: bool = False, layout: str | None = None, **kwargs) -> np.ndarray:
@@ -191,8 +211,20 @@ def _pin_hypothesis_constants() -> None:
 _pin_hypothesis_constants()
 
 
-def run_property(prop, adapter: Adapter, op: str, dtype: str, settings: Settings | None = None, seed: int | None = None) -> Outcome:
-    """Run ``prop`` on ``adapter.ops[op]`` for ``dtype``; never raises for the implementation's sake."""
+def run_property(
+    prop,
+    adapter: Adapter,
+    op: str,
+    dtype: str,
+    settings: Settings | None = None,
+    seed: int | None = None,
+    sizes=None,
+) -> Outcome:
+    """Run ``prop`` on ``adapter.ops[op]`` for ``dtype``; never raises for the implementation's sake.
+
+    ``sizes`` (a suite.sizes.SizePlan; default: the plan of the current Hypothesis profile)
+    adds the kernel-scale passes after the ordinary examples, for the properties of the
+    deterministic ops that draw their shapes through suite.cases (``Property.kernel_sizes``)."""
     outcome = Outcome(prop.name, op, dtype, adapter.name, PASS)
     reason = prop.skip_reason(dtype) or prop.adapter_skip_reason(adapter)
     if reason:
@@ -202,31 +234,24 @@ def run_property(prop, adapter: Adapter, op: str, dtype: str, settings: Settings
     if prop.kind in ("probe", "fixed"):
         return _run_once(prop, adapter, op, dtype, outcome, record)
 
-    def body(data):
-        record["draws"] = {}
-        record["call"] = None
-        record["layout"] = None
-        prop.func(Context(adapter, op, dtype, data, record))
-
     base = settings if settings is not None else Settings()
-    test = Settings(
-        base,
-        max_examples=max(5, round(base.max_examples * adapter.examples_scale * prop.examples_scale)),
-        report_multiple_bugs=False,
-        suppress_health_check=list(HealthCheck),
-        deadline=None,
-    )(given(st.data())(body))
-    if seed is not None:
-        test = hypothesis_seed(seed)(test)
-    try:
-        test()
-    except PropertyFailed as failure:
-        _record_failure(outcome, failure, adapter, op, record)
-    except Unsatisfiable:
+    runs = [(None, max(5, round(base.max_examples * adapter.examples_scale * prop.examples_scale)))]
+    if getattr(prop, "kernel_sizes", False) and not _is_sampler(op):
+        from suite import sizes as size_plans
+
+        plan = sizes if sizes is not None else size_plans.plan_for(Settings.get_current_profile_name())
+        if prop.differentiable_only:
+            plan = plan.for_gradients()
+        runs += [(p, plan.examples) for p in plan.passes()]
+    satisfied = False
+    for size_pass, examples in runs:
+        status = _run_examples(prop, adapter, op, dtype, base, seed, examples, size_pass, outcome, record)
+        satisfied |= status != "unsatisfiable"
+        if status == "failed":
+            break
+    if not satisfied:
         outcome.status = SKIP
         outcome.message = "no valid example could be generated for this op and dtype"
-    except Exception as exc:
-        _record_suite_error(outcome, exc, record)
     outcome.stats = dict(record["stats"])
     outcome.stats.update(_summarize_samples(record["samples"]))
     if getattr(prop.func, "grade", None) is not None:
@@ -251,6 +276,48 @@ def _grade(outcome: Outcome, func, op: str, dtype: str) -> None:
         outcome.grade, outcome.observation = "F", f"grade F: {first}"
 
 
+def _is_sampler(op: str) -> bool:
+    from suite.ops import OPS
+
+    return op in OPS and OPS[op].sampler
+
+
+def _run_examples(prop, adapter, op, dtype, base, seed, examples, size_pass, outcome, record) -> str:
+    """One Hypothesis run of ``examples`` examples; "passed", "failed" (outcome filled in) or
+    "unsatisfiable" (a kernel-scale pass a property cannot use, e.g. an axis it must not be on)."""
+
+    def body(data):
+        record["draws"] = {"size regime": size_pass.label} if size_pass is not None else {}
+        record["call"] = None
+        record["layout"] = None
+        prop.func(Context(adapter, op, dtype, data, record, size_pass))
+
+    test = Settings(
+        base,
+        max_examples=examples,
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+        deadline=None,
+    )(given(st.data())(body))
+    if size_pass is not None:
+        from suite.sizes import pass_seed
+
+        test = hypothesis_seed(pass_seed(seed, prop.name, dtype, adapter.backend, size_pass))(test)
+    elif seed is not None:
+        test = hypothesis_seed(seed)(test)
+    try:
+        test()
+    except PropertyFailed as failure:
+        _record_failure(outcome, failure, adapter, op, record)
+        return "failed"
+    except Unsatisfiable:
+        return "unsatisfiable"
+    except Exception as exc:
+        _record_suite_error(outcome, exc, record)
+        return "failed"
+    return "passed"
+
+
 def _summarize_samples(samples: dict) -> dict[str, float]:
     stats: dict[str, float] = {}
     for name, chunks in samples.items():
@@ -269,7 +336,7 @@ def _summarize_samples(samples: dict) -> dict[str, float]:
 def _record_failure(outcome: Outcome, failure: PropertyFailed, adapter: Adapter, op: str, record: dict) -> None:
     outcome.status = FAIL
     outcome.message = failure.message
-    outcome.counterexample = dict(record["draws"])
+    outcome.counterexample = render_draws(record["draws"])
     outcome.expected = _show(failure.expected)
     outcome.got = _show(failure.got)
     outcome.repro = repro_line(adapter, op, record["call"], record.get("layout"))
@@ -279,7 +346,7 @@ def _record_suite_error(outcome: Outcome, exc: Exception, record: dict) -> None:
     """A bug in the suite itself: reported as a failure with its traceback rather than hidden."""
     outcome.status = FAIL
     outcome.message = f"suite error {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
-    outcome.counterexample = dict(record["draws"])
+    outcome.counterexample = render_draws(record["draws"])
 
 
 def _run_once(prop, adapter, op, dtype, outcome, record) -> Outcome:

@@ -79,6 +79,23 @@ def _elements(draw, n: int, strategy: st.SearchStrategy[float], seeded) -> np.nd
     return np.concatenate([np.array(head, dtype=np.float64), seeded(rng, n - ELEMENTWISE_MAX)])
 
 
+def integer_entries(n: int, low: int, high: int, *, also: int | None = None) -> st.SearchStrategy[np.ndarray]:
+    """n int64 values in [low, high]: the first ELEMENTWISE_MAX drawn one by one (``also``, a value
+    to draw on its own often, such as the top class id), the rest seeded (so 65536 rows of
+    cross-entropy targets stay one small draw)."""
+    element = st.integers(low, high) if also is None else st.integers(low, high) | st.just(also)
+
+    @st.composite
+    def build(draw):
+        head = draw(st.lists(element, min_size=min(n, ELEMENTWISE_MAX), max_size=min(n, ELEMENTWISE_MAX)))
+        if n <= ELEMENTWISE_MAX:
+            return np.array(head, dtype=np.int64)
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        return np.concatenate([np.array(head, dtype=np.int64), rng.integers(low, high + 1, n - ELEMENTWISE_MAX)])
+
+    return build()
+
+
 def _extreme_scale(dtype: str) -> float:
     # Near, not at, r_max: rounding to the dtype must not turn a value into inf.
     return dt.largest(dtype) * 0.99
@@ -121,7 +138,12 @@ def logits(draw, dtype: str, shape: tuple[int, ...], regime: str = "moderate", a
         values = offset + steps * ulp
     elif regime == "mixed_rows":
         rows = max(1, n // shape[-1])
-        scales = draw(st.lists(st.sampled_from([1e-3, 1.0, 30.0, 1e3, big / 10]), min_size=rows, max_size=rows))
+        menu = [1e-3, 1.0, 30.0, 1e3, big / 10]
+        head = draw(st.lists(st.sampled_from(menu), min_size=min(rows, ELEMENTWISE_MAX), max_size=min(rows, ELEMENTWISE_MAX)))
+        scales = head
+        if rows > ELEMENTWISE_MAX:  # many rows: the rest of the scales seeded, as for the values
+            rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+            scales = head + list(rng.choice(menu, rows - ELEMENTWISE_MAX))
         unit = _elements(draw, n, st.floats(-1, 1), lambda r, k: r.uniform(-1, 1, k))
         values = unit.reshape(rows, -1) * np.array(scales)[:, None]
     else:

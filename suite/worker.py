@@ -6,7 +6,7 @@ redirected to stderr so they cannot corrupt it). Requests:
 
   {"cmd": "load", "adapter": DESC}
       -> {"ok": true, "info": {...}} | {"usage_error": "..."} | {"error": "..."}
-  {"cmd": "property", "adapter": DESC, "op", "property", "dtype", "profile", "seed"}
+  {"cmd": "property", "adapter": DESC, "op", "property", "dtype", "profile", "seed"[, "classes", "rows"]}
       -> {"ok": true, "outcome": {...Outcome fields...}}
   {"cmd": "accuracy", "adapter": DESC, "op", "dtype", "seed"}
       -> {"ok": true, "accuracy": {...}}
@@ -136,11 +136,14 @@ class Worker:
         from suite.profiles import certification_settings
         from suite.properties import all_properties
         from suite.runner import run_property
+        from suite.sizes import plan_for
 
         adapter = self.adapter(request["adapter"])
         prop = all_properties()[request["property"]]
-        settings = certification_settings(request.get("profile", "ci"))
-        outcome = run_property(prop, adapter, request["op"], request["dtype"], settings=settings, seed=request.get("seed"))
+        profile = request.get("profile", "ci")
+        settings = certification_settings(profile)
+        plan = plan_for(profile, request.get("classes", ()), request.get("rows", ()))
+        outcome = run_property(prop, adapter, request["op"], request["dtype"], settings=settings, seed=request.get("seed"), sizes=plan)
         return _plain(dataclasses.asdict(outcome))
 
 

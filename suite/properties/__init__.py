@@ -44,6 +44,9 @@ class Property:
     # A name (e.g. "huge") that must be asked for explicitly: left out of properties_for and of a
     # default certification.
     opt_in: str | None = None
+    # Whether the kernel-scale passes of suite.sizes run it too (after its ordinary examples);
+    # False only where the docstring says why the sizes cannot apply.
+    kernel_sizes: bool = True
 
     def skip_reason(self, dtype: str) -> str | None:
         if self.dtypes is None or dtype in self.dtypes:
@@ -74,13 +77,14 @@ def prop(
     needs_layouts: bool = False,
     examples_scale: float = 1.0,
     opt_in: str | None = None,
+    kernel_sizes: bool = True,
 ):
     def register(func: Callable) -> Callable:
         name = func.__name__
         if name in _REGISTRY:
             raise ValueError(f"property {name!r} is registered twice")
         _REGISTRY[name] = Property(
-            name, tuple(ops), func, kind, required, differentiable_only, dtypes, needs_layouts, examples_scale, opt_in
+            name, tuple(ops), func, kind, required, differentiable_only, dtypes, needs_layouts, examples_scale, opt_in, kernel_sizes
         )
         return func
 

@@ -190,13 +190,16 @@ def _grade_argmax(op: str, dtype: str, stats: dict) -> tuple[str, str]:
     )
 
 
-@prop("log_softmax", required=False)
+@prop("log_softmax", required=False, kernel_sizes=False)
 def argmax_accuracy(ctx):
     """log_softmax at the argmax k is -log1p(s), s = sum_{j != k} exp(x_j - x_k): computed as
     -log(1 + s) it rounds to 0 once s < u and loses every digit. Accurate means within
     2 (n + 2 + G) ULPs, G = max_j (x_k - x_j): the relative error of s that rounding the x_j - x_k
     (and summing) causes in the shifted algorithm with log1p. Measured (subnormal-aware) on rows whose
-    maximum leads by a gap drawn so that s ranges from about e^-1 to below u."""
+    maximum leads by a gap drawn so that s ranges from about e^-1 to below u.
+
+    No kernel-scale passes (suite.sizes): the row is built so that s spans e^-1 to below u, which
+    needs n <= 16 entries; long rows reach log_softmax through every other property."""
     n = ctx.draw(st.integers(2, 16), "n")
     gap = ctx.draw(st.floats(0.5, 1.5 * -math.log(ctx.u) + 2), "gap")
     rng = np.random.default_rng(ctx.draw(st.integers(0, 2**32 - 1), "generator seed"))

@@ -123,7 +123,9 @@ def draw_grad_case(ctx, regimes=sst.REGIMES, min_dims: int = 1, max_dims: int = 
     """Like suite.cases.draw_case, with shapes from SHAPE_MENU on compiling backends (or where
     ``menu`` says so: a property that also runs a compiling backend)."""
     menu = _compiles_per_shape(ctx) if menu is None else menu  # True, False, or a tuple of shapes
-    if ctx.op == "cross_entropy":
+    if ctx.sizes is not None:  # a kernel-scale pass (suite.sizes): its menus, on every backend
+        shape, axis = ctx.sizes.shape(ctx.draw, ctx.op, last_axis)
+    elif ctx.op == "cross_entropy":
         shape = _shape(ctx, 2, 2, max_batch, max_classes, menu)
         axis = -1
     else:
@@ -136,7 +138,7 @@ def draw_grad_case(ctx, regimes=sst.REGIMES, min_dims: int = 1, max_dims: int = 
         targets = ctx.draw(
             st.lists(st.integers(0, shape[1] - 1), min_size=shape[0], max_size=shape[0]).map(lambda t: np.array(t, dtype=np.int64)),
             "targets",
-        )
+        ) if shape[0] <= sst.ELEMENTWISE_MAX else ctx.draw(sst.integer_entries(shape[0], 0, shape[1] - 1), "targets")
     if ctx.op == "temperature_softmax":
         temperature = ctx.draw(sst.temperatures(ctx.dtype, x), "temperature")
     return Case(ctx.op, x, axis, targets, temperature)
@@ -159,7 +161,10 @@ def grad_finite_differences(ctx):
     torch.autograd.gradcheck and gradgradcheck, or jax.test_util.check_grads to order 2 in
     forward and reverse mode, with the tolerance of the finite-difference error analysis.
 
-    Other dtypes are skipped: finite differences need float64."""
+    Other dtypes are skipped: finite differences need float64. Kernel-scale passes (suite.sizes)
+    are capped at FD_MAX_CLASSES = 65 classes of a few rows, and skipped on JAX: finite
+    differences cost two evaluations per input entry and gradgradcheck a dense n x n Jacobian,
+    so a 65536-row or 50257-class input is out of reach; grad_closed_form covers those sizes."""
     case = _small_case(ctx, regimes=("moderate", "ties"))
     if case.op == "temperature_softmax":
         case = Case(case.op, case.x, case.axis, None, ctx.draw(st.sampled_from([0.5, 1.0, 2.0]), "temperature"))
@@ -171,10 +176,23 @@ def grad_finite_differences(ctx):
         ctx.fail(f"{problem} [{_what(ctx)}]")
 
 
+# Finite differences evaluate the op twice per input entry and gradgradcheck builds a dense
+# n x n Jacobian: in the kernel-scale passes they are capped at this many classes (the warp
+# boundaries 31 to 65) of a few rows; the pass of many rows and pinned row counts are left out.
+FD_MAX_CLASSES = 65
+
+
 def _small_case(ctx, regimes) -> Case:
     """A case of at most 3 x 8 entries (finite differences evaluate the op per entry). On a
     compiling backend, where every shape compiles some ten transformed programs (jvp of jvp,
-    vjp of vjp, ...), only the shapes of FD_MENU along the last axis."""
+    vjp of vjp, ...), only the shapes of FD_MENU along the last axis. In a kernel-scale pass,
+    at most FD_MAX_CLASSES classes of a few rows, and none on a compiling backend."""
+    if ctx.sizes is not None:
+        from suite import sizes
+
+        assume(ctx.sizes.kind in (sizes.LONG_ROWS, sizes.PINNED_CLASSES) and not _compiles_per_shape(ctx))
+        ctx.sizes = ctx.sizes.capped(FD_MAX_CLASSES)
+        return draw_grad_case(ctx, regimes, last_axis=True)
     menu = FD_MENU if _compiles_per_shape(ctx) else False
     return draw_grad_case(ctx, regimes, max_dims=2, max_batch=3, max_classes=8, menu=menu)
 
@@ -188,7 +206,12 @@ def grad_masked_entries(ctx):
     case = draw_grad_case(ctx, regimes=("masked",))
     if case.op == "cross_entropy":  # a masked target has infinite loss; aim at an unmasked entry
         finite = np.isfinite(case.x)
-        targets = np.array([ctx.draw(st.sampled_from(np.flatnonzero(row).tolist()), f"target {r}") for r, row in enumerate(finite)])
+        head = finite[: sst.ELEMENTWISE_MAX]
+        targets = np.array([ctx.draw(st.sampled_from(np.flatnonzero(row).tolist()), f"target {r}") for r, row in enumerate(head)])
+        if len(finite) > len(head):  # many rows: the rest seeded, at a random unmasked entry each
+            rng = np.random.default_rng(ctx.draw(st.integers(0, 2**32 - 1), "targets seed"))
+            rest = np.argmax(np.where(finite[len(head):], rng.random(finite[len(head):].shape), -1.0), axis=1)
+            targets = np.concatenate([targets, rest])
         case = Case(case.op, case.x, -1, targets)
     g = draw_cotangent(ctx, _out_shape(case))
     grad = _vjp_case(ctx, case, g)

@@ -23,7 +23,7 @@ LARGE_VOCABULARIES = (32769, 65537, 131072, 262145)
 BOUNDARY_IDS = (32767, 32768, 32769, 65535, 65536, 65537, 131071, 131072)
 
 
-@prop("cross_entropy", examples_scale=0.2)  # every example is a few rows of up to 262145 classes
+@prop("cross_entropy", examples_scale=0.2, kernel_sizes=False)  # every example is a few rows of up to 262145 classes: its own kernel sizes
 def class_ids(ctx):
     """cross_entropy(x, t)_r = LSE(x_r) - x_r[t_r] within the bound for vocabularies of K > 2**15
     classes and ids t_r >= 32768, >= 65536 and t_r = K - 1 (the top class), with int32 and
