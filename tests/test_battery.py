@@ -10,31 +10,26 @@ from suite.properties import properties_for
 from suite.runner import FAIL, SKIP, run_property
 
 
-# What the battery finds in the built-in libraries themselves: expected failures, each with its
-# reason, so that CI stays green while the matrix keeps reporting them (an XPASS says one is fixed).
-# 16-bit outputs are required to be as accurate as float32 arithmetic and one rounding make them
-# (docs/error-analysis.md sec. 2.6); these compute, or accumulate, in 16 bits.
-SCIPY_FLOAT16 = "scipy.special computes float16 input in float16 (x - max, exp, sum, division): up to 7.5 ULP"
-TORCH_16BIT_LSE = "torch.logsumexp on a 16-bit tensor along a non-last dim sums in 16 bits (LSE off by up to u_p, 37 ULP near 0.01)"
-FINDINGS: dict[tuple[str, str, str, str], str] = {
-    **{("scipy", op, prop, "float16"): SCIPY_FLOAT16 for op, prop in [
-        ("softmax", "definition"), ("softmax", "normwise_bound"), ("softmax", "axis_honoured"),
-        ("softmax", "permutation_equivariance"), ("softmax", "masked_entries"), ("softmax", "nan_propagation"),
-        ("softmax", "fully_masked_row"), ("softmax", "posinf_logit"),
-        ("log_softmax", "definition"), ("log_softmax", "normwise_bound"), ("log_softmax", "axis_honoured"),
-        ("log_softmax", "permutation_equivariance"), ("log_softmax", "masked_entries"), ("log_softmax", "nan_propagation"),
-        ("logsumexp", "definition"), ("logsumexp", "axis_honoured"),
-        ("temperature_softmax", "axis_honoured"), ("temperature_softmax", "permutation_equivariance"),
-        ("temperature_softmax", "masked_entries"), ("temperature_softmax", "nan_propagation"),
-        ("temperature_softmax", "fully_masked_row"), ("temperature_softmax", "posinf_logit"),
-    ]},
-    **{("torch-cpu", "logsumexp", prop, dtype): TORCH_16BIT_LSE for prop in ("definition", "lse_all_masked") for dtype in ("float16", "bfloat16")},
+# What the battery finds in the built-in libraries themselves: expected failures (non-strict, so
+# an XPASS says a draw missed it or a release fixed it), each with its reason, so that CI stays
+# green while the matrix and certificates keep reporting them. 16-bit outputs are required to be as
+# accurate as float32 arithmetic and one faithful rounding make them (docs/error-analysis.md
+# sec. 2.6); these libraries round intermediates to 16 bits.
+SIXTEEN_BIT_FINDINGS = {
+    ("scipy", "float16"): "scipy.special computes float16 input in float16 (x - max, exp, sum, division): up to 7.5 ULP",
+    ("torch-cpu", "float16"): "PyTorch's CPU kernels round 16-bit intermediates on non-last dims (softmax 1.03 ULP; logsumexp summed in 16 bits)",
+    ("torch-cpu", "bfloat16"): "PyTorch's CPU kernels round 16-bit intermediates on non-last dims (logsumexp summed in 16 bits: 37 ULP near 0.01)",
+    ("jax", "float16"): "jax.nn under XLA on the CPU rounds x - max and exp to 16 bits: up to 7.5 ULP",
+    ("jax", "bfloat16"): "jax.nn under XLA on the CPU rounds x - max and exp to 16 bits: up to 35 ULP at |x| <= 30",
 }
+# Properties that hold whatever the arithmetic precision: never excused.
+PRECISION_FREE = {"output_contract", "input_unmodified", "finite_outputs", "in_unit_interval"}
 
 
 def _marks(name: str, op: str, prop, dtype: str):
-    reason = FINDINGS.get((name, op, prop.name, dtype))
-    return [pytest.mark.xfail(reason=f"finding: {reason}", strict=False)] if reason else []
+    reason = SIXTEEN_BIT_FINDINGS.get((name, dtype))
+    excused = reason and op in DETERMINISTIC_OPS and not prop.name.startswith("grad_") and prop.name not in PRECISION_FREE
+    return [pytest.mark.xfail(reason=f"finding: {reason}", strict=False)] if excused else []
 
 
 def battery_params(ops=DETERMINISTIC_OPS + SAMPLER_OPS):
