@@ -167,7 +167,7 @@ def _fitting(menu, most: int) -> st.SearchStrategy[int]:
 CI_BUDGET = 2**18 + 1
 PROFILE_SIZES = {
     "dev": (CI_BUDGET, 2, True),
-    "ci": (CI_BUDGET, 2, True),  # one pass from either menu: the battery runs every property x dtype x backend
+    "ci": (CI_BUDGET, 2, False),
     "detect": (CI_BUDGET, 2, False),
     "sweep": (CI_BUDGET, 2, True),  # 20 seeds: 20 kernel-scale examples per property from either menu
     "thorough": (2**22, 12, False),

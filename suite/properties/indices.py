@@ -27,7 +27,9 @@ BOUNDARY_IDS = (32767, 32768, 32769, 65535, 65536, 65537, 131071, 131072)
 def class_ids(ctx):
     """cross_entropy(x, t)_r = LSE(x_r) - x_r[t_r] within the bound for vocabularies of K > 2**15
     classes and ids t_r >= 32768, >= 65536 and t_r = K - 1 (the top class), with int32 and
-    int64 target arrays: no id is wrapped, truncated or clamped."""
+    int64 target arrays: no id is wrapped, truncated or clamped.
+
+    No kernel-scale passes on top: its own vocabularies are kernel-scale already."""
     k = ctx.draw(st.sampled_from(LARGE_VOCABULARIES), "classes")
     n = ctx.draw(st.integers(2, 4), "rows")
     ids = st.sampled_from([t for t in BOUNDARY_IDS if t < k]) | st.integers(0, k - 1)

@@ -31,7 +31,10 @@ def layouts(ctx):
     layout the backend can express: C and Fortran order, a transposed view, a view with step 2
     (the skipped entries are NaN), negative strides, a broadcast view with a zero stride (of
     values equal along axis 0), a read-only array; for torch, contiguous, transposed, sliced and
-    expanded views and channels_last (4-D). Targets of cross-entropy take the same layout."""
+    expanded views and channels_last (4-D). Targets of cross-entropy take the same layout.
+
+    No kernel-scale passes: every example already runs every layout, and sizes are covered by
+    the kernel-scale passes of every other property."""
     case = draw_case(ctx, min_dims=2, max_dims=4, max_classes=129)
     checked: dict[bool, tuple[Case, np.ndarray, np.ndarray]] = {}
     for name, layout in ctx.adapter.layouts.items():
