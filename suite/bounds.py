@@ -303,7 +303,9 @@ def temperature_softmax(x: np.ndarray, temperature: float, dtype: str, axis: int
     s_lo, s_hi = softmax_envelope(z, quotient_radius(x, temperature, dtype), axis)
     with np.errstate(invalid="ignore"):
         perturbation = np.maximum(s_hi - t.s, t.s - s_lo)
-        return np.maximum(perturbation, 0) + _softmax_from_terms(t, dtype, magnitude=np.maximum(s_hi, t.s))
+        bound = np.maximum(perturbation, 0) + _softmax_from_terms(t, dtype, magnitude=np.maximum(s_hi, t.s))
+        # a probability is never further than max(s, 1 - s) from any point of [0, 1]
+        return np.minimum(bound, np.maximum(t.s, 1 - t.s))
 
 
 def evaluate(op: str, *args, dtype: str, **kwargs) -> np.ndarray:

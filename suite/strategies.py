@@ -179,18 +179,17 @@ def temperatures(draw, dtype: str, x: np.ndarray) -> float:
     """A temperature for which x / T stays inside the dtype's finite range.
 
     Powers of two divide exactly; any other T rounds x / T, a perturbation of up to about
-    2u|x / T| that no implementation avoids and the bound must admit (suite/bounds.py). Such T
-    are drawn only where that perturbation stays below a quarter of a nat, so that the
-    allowance still says something about the output."""
+    2u|x / T| that no implementation avoids and the bound admits exactly (suite/bounds.py):
+    where it is wide the allowance is loose, but non-finite outputs and every invariant still
+    bite (an XLA fusion returned NaN for float32 logits near r_max at T = 1.98)."""
     finite = np.abs(x[np.isfinite(x)].astype(np.float64))
     top = float(finite.max()) if finite.size else 1.0
     low = max(top / (dt.largest(dtype) * 0.5), 1e-3)
-    inexact_low = max(low, 9 * dt.unit_roundoff(dtype) * top)
     # T itself must be a finite number of the dtype: implementations convert it
     highest = dt.largest(dtype) / 2
     powers = [2.0**k for k in range(-3, 128) if low <= 2.0**k <= highest][:14]
     options = [st.sampled_from(powers)]
-    inexact_high = min(max(1e3, inexact_low * 1e3), highest)
-    if inexact_low < inexact_high:
-        options.append(st.floats(inexact_low, inexact_high))
+    inexact_high = min(max(1e3, low * 1e3), highest)
+    if low < inexact_high:
+        options.append(st.floats(low, inexact_high))
     return draw(st.one_of(*options))

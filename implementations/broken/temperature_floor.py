@@ -19,7 +19,7 @@ ZOO = [
         "function": "temperature_softmax",
         "op": "temperature_softmax",
         "dtypes": ["float32"],
-        "caught_by": ["temperature_zero_limit", "definition"],
+        "caught_by": ["temperature_zero_limit"],
     },
 ]
 
