@@ -179,12 +179,13 @@ def _absolute(t: RowTerms, dtype: str, *rounded: np.ndarray) -> np.ndarray:
         return SAFETY * (gamma(t.n + t.w + 1, u) + sum(u * r for r in rounded))
 
 
-def _subnormal_allowance(s: np.ndarray, relative: np.ndarray, dtype: str) -> np.ndarray:
+def _subnormal_allowance(s: np.ndarray, allowed: np.ndarray, dtype: str) -> np.ndarray:
     """Flushed to zero (error s_i) or rounded on the subnormal grid (error <= one spacing), where the
-    exact value or its allowed range reaches below the smallest normal number r_min."""
+    exact value or the bottom of its allowed range, s_i - allowed_i, reaches below the smallest
+    normal number r_min."""
     tiny = dt.smallest_normal(dtype)
     with np.errstate(invalid="ignore"):
-        reaches = s * (1 - relative) < tiny
+        reaches = np.subtract(s, allowed) < tiny
     # s_i + one subnormal spacing covers both, and the exact values below float64's own range
     # (a float64 softmax entry of 1e-617, which this float64 s_i holds as 0)
     return np.where(reaches, s + dt.smallest_subnormal(dtype), 0.0)
@@ -215,11 +216,7 @@ def _softmax_from_terms(t: RowTerms, dtype: str, magnitude: np.ndarray | None = 
             own = np.where(s > 0, own, np.where(np.isnan(s), np.nan, 0.0))
         if rounds_to_output(dtype):
             own += np.where(s > 0, output_ulp(dtype, s + own), 0.0)
-        # the entry's allowed range reaches below the smallest normal number: flushed to zero (error
-        # s_i) or rounded on the subnormal grid; s_i plus one subnormal spacing covers both, and the
-        # exact values below float64's own range (an entry of 1e-617, which this s_i holds as 0)
-        reaches = np.subtract(s, own) < dt.smallest_normal(dtype)
-        own += np.where(reaches, s + dt.smallest_subnormal(dtype), 0.0)
+        own += _subnormal_allowance(s, own, dtype)
     return own
 
 
@@ -350,7 +347,7 @@ def normwise_softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
         relative = SAFETY * gamma(constant, working_unit_roundoff(dtype))
         row = relative * norm
         row = row + output_ulp(dtype, norm + row)
-        entry = np.broadcast_to(row, np.shape(x)) + _subnormal_allowance(t.s, relative, dtype)
+        entry = np.broadcast_to(row, np.shape(x)) + _subnormal_allowance(t.s, t.s * relative, dtype)
     return entry
 
 
