@@ -23,6 +23,14 @@ def pytest_addoption(parser):
         default="",
         help="comma-separated built-in implementations to test (default: every available one)",
     )
+    parser.addoption(
+        "--zoo-seeds",
+        type=int,
+        default=4,
+        metavar="N",
+        help="seeds over which tests/test_zoo.py certifies each correct zoo implementation, one dtype per seed "
+        "in rotation (default 4: one seed per dtype, CI's bounded form; 20 is softmax-suite run --zoo's full sweep)",
+    )
 
 
 import pytest  # noqa: E402

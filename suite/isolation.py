@@ -309,7 +309,12 @@ def crash_outcome(unit: Unit, implementation: str, error: WorkerError) -> dict:
 
 
 class Pool:
-    """Runs units over ``jobs`` worker processes (threads in this process wait on them)."""
+    """Runs units over ``jobs`` worker processes (threads in this process wait on them).
+
+    Workers outlive one :meth:`run`: the load of a certification and its properties share
+    them, so a backend (torch, jax: seconds each) is imported once per worker, not once per
+    phase. A worker that crashed or hung is restarted by its next request; :meth:`close`
+    stops them all."""
 
     def __init__(
         self, jobs: int = 1, timeout: float = 60.0, profile: str = "ci", seed: int = 0, cwd: str | None = None, pinned: dict | None = None
@@ -321,6 +326,7 @@ class Pool:
         self.seed = seed
         self.cwd = cwd
         self._workers: list[WorkerProcess] = []
+        self._idle: list[WorkerProcess] = []
         self._lock = threading.Lock()
 
     def run(
@@ -360,24 +366,34 @@ class Pool:
             except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
                 errors.append(exc)
 
-        count = min(self.jobs, max(1, len(units)))
-        threads = max(1, (os.cpu_count() or 1) // count)
-        workers = [WorkerProcess(self.cwd, threads) for _ in range(count)]
-        self._workers.extend(workers)
+        workers = self._take(min(self.jobs, max(1, len(units))))
         threads = [threading.Thread(target=drain, args=(w,), daemon=True) for w in workers]
         for t in threads:
             t.start()
+        finished = False
         try:
             for t in threads:
                 while t.is_alive():
                     t.join(0.2)
+            finished = True
         finally:
             stop.set()
-            for w in workers:
-                w.close()
+            if finished:
+                self._idle.extend(workers)
+            else:  # interrupted: a worker may be mid-call
+                for w in workers:
+                    w.close()
         if errors:
             raise errors[0]
         return [r for r in results if r is not None]
+
+    def _take(self, count: int) -> list[WorkerProcess]:
+        """``count`` workers, idle ones first; each gets one CPU share of the whole pool."""
+        taken = [self._idle.pop() for _ in range(min(count, len(self._idle)))]
+        threads = max(1, (os.cpu_count() or 1) // self.jobs)
+        fresh = [WorkerProcess(self.cwd, threads) for _ in range(count - len(taken))]
+        self._workers.extend(fresh)
+        return taken + fresh
 
     def _run_one(self, worker: WorkerProcess, unit: Unit) -> Result:
         start = time.monotonic()
@@ -401,4 +417,5 @@ class Pool:
 
     def close(self) -> None:
         for w in self._workers:
-            w.kill()
+            w.close()
+        self._idle.clear()

@@ -31,7 +31,14 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+def _scipy_stats():
+    """scipy.stats, imported on first use: it costs about a second, and a worker that certifies
+    a deterministic op never needs it."""
+    from scipy import stats
+
+    return stats
+
 
 REQUIRED_FAMILY_ALPHA = 1e-6  # the issue's bound, per certification
 NOMINAL_FAMILY_ALPHA = 1e-7  # what the Bonferroni split is made from (10x margin)
@@ -108,7 +115,7 @@ def grouped(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 
 def critical_value(df: int, alpha: float = ALPHA_TEST) -> float:
-    return float(stats.chi2.isf(alpha, df))
+    return float(_scipy_stats().chi2.isf(alpha, df))
 
 
 def worst_case_power(n: int, p: np.ndarray, delta: float = DELTA, alpha: float = ALPHA_TEST) -> float:
@@ -116,7 +123,7 @@ def worst_case_power(n: int, p: np.ndarray, delta: float = DELTA, alpha: float =
     df = int(pool(p, n).max())
     if df < 1:
         return 0.0
-    return float(stats.ncx2.sf(critical_value(df, alpha), df, 4 * n * delta**2))
+    return float(_scipy_stats().ncx2.sf(critical_value(df, alpha), df, 4 * n * delta**2))
 
 
 def power_against(n: int, p: np.ndarray, q: np.ndarray, alpha: float = ALPHA_TEST) -> float:
@@ -125,7 +132,7 @@ def power_against(n: int, p: np.ndarray, q: np.ndarray, alpha: float = ALPHA_TES
     pg, qg = grouped(p, groups), grouped(q, groups)
     df = len(pg) - 1
     lam = n * float(np.sum((qg - pg) ** 2 / pg))
-    return float(stats.ncx2.sf(critical_value(df, alpha), df, lam))
+    return float(_scipy_stats().ncx2.sf(critical_value(df, alpha), df, lam))
 
 
 def required_samples(p: np.ndarray, delta: float = DELTA, power: float = POWER, alpha: float = ALPHA_TEST, step: int = 10_000) -> int:
@@ -137,7 +144,7 @@ def required_samples(p: np.ndarray, delta: float = DELTA, power: float = POWER, 
         lo, hi = 0.0, 10.0 * (crit + df) + 100.0
         for _ in range(200):  # smallest lambda with ncx2.sf(crit, df, lambda) >= power
             mid = 0.5 * (lo + hi)
-            if stats.ncx2.sf(crit, df, mid) >= power:
+            if _scipy_stats().ncx2.sf(crit, df, mid) >= power:
                 hi = mid
             else:
                 lo = mid
@@ -190,7 +197,7 @@ def gof_test(counts: np.ndarray, p: np.ndarray, alpha: float = ALPHA_TEST, worst
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (observed - expected) / np.sqrt(expected)
     statistic = float(np.sum(z**2)) if df >= 1 else 0.0
-    p_value = float(stats.chi2.sf(statistic, df)) if df >= 1 else 1.0
+    p_value = float(_scipy_stats().chi2.sf(statistic, df)) if df >= 1 else 1.0
     rows = []
     for g in np.argsort(-np.abs(z))[:worst]:
         members = np.flatnonzero(groups == g)
