@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import traceback
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +75,10 @@ class Outcome:
 
 def format_array(a: Any) -> str:
     """A Python expression that rebuilds ``a`` exactly (repr of float64 round-trips every dtype)."""
+    if isinstance(a, np.generic) and a.dtype.kind in "fiub":
+        # a NumPy scalar as a plain number (not np.longdouble('3.40...e+38')); a float64 holds
+        # every value of the dtypes under test exactly
+        return repr(a.item()) if a.dtype.kind != "f" else repr(float(a))
     if not isinstance(a, np.ndarray):
         return repr(a)
     a_np = np.asarray(a)
@@ -190,25 +195,35 @@ def repro_line(adapter: Adapter, op: str, call, layout: str | None = None) -> st
     )
 
 
-def _pin_hypothesis_constants() -> None:
-    """Make the examples a function of the seed alone.
+@contextmanager
+def seed_only_examples():
+    """Within this block, the examples are a function of the seed alone.
 
     Hypothesis (6.131 and later) mixes into its draws the literal constants of every
     local module imported so far. A worker that had imported one implementation (a
     mutant's -1e9, the fused kernel's polynomial) therefore drew different examples
     for the next one at the same seed, and a verdict depended on what ran before it
-    in the same process. An empty pool of local constants removes that history."""
+    in the same process. An empty pool of local constants removes that history.
+
+    The pool is Hypothesis's private state shared by everyone in the process, and the
+    pytest plugin runs inside other people's sessions: so it is emptied only while one of
+    the suite's own properties runs, and restored after (the cache of constants chosen
+    from it is cleared both ways, since its entries were chosen from the pool in force)."""
     try:
         from hypothesis.internal.conjecture import providers
 
-        empty = providers.Constants()
-        providers._get_local_constants = lambda: empty
-        providers.CONSTANTS_CACHE.cache.clear()
+        original, cache = providers._get_local_constants, providers.CONSTANTS_CACHE.cache
     except (ImportError, AttributeError):  # an older or newer Hypothesis without the pool
-        pass
-
-
-_pin_hypothesis_constants()
+        yield
+        return
+    empty = providers.Constants()
+    providers._get_local_constants = lambda: empty
+    cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.clear()
 
 
 def run_property(
@@ -225,6 +240,11 @@ def run_property(
     ``sizes`` (a suite.sizes.SizePlan; default: the plan of the current Hypothesis profile)
     adds the kernel-scale passes after the ordinary examples, for the properties of the
     deterministic ops that draw their shapes through suite.cases (``Property.kernel_sizes``)."""
+    with seed_only_examples():
+        return _run_property(prop, adapter, op, dtype, settings, seed, sizes)
+
+
+def _run_property(prop, adapter, op, dtype, settings, seed, sizes) -> Outcome:
     outcome = Outcome(prop.name, op, dtype, adapter.name, PASS)
     reason = prop.skip_reason(dtype) or prop.adapter_skip_reason(adapter)
     if reason:

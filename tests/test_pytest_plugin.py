@@ -109,3 +109,72 @@ def test_helpers_inside_a_test_file(tmp_path):
     assert "PASSED test_mine.py::test_fixture" in out
     # the stable softmax without -inf handling may fail masked properties; it must at least run
     assert "test_certify_callable_passes_a_stable_softmax" in out
+
+
+
+# A user's own module (not a test file, so Hypothesis mixes its literals into every draw)
+# and a Hypothesis test of theirs that records what it draws.
+USER_MODULE = '''
+    LOCAL_CONSTANT = 987654321
+'''
+USER_HYPOTHESIS_TEST = '''
+    import json, os
+    from hypothesis import given, settings, strategies as st
+    import mylib  # noqa: F401
+
+    DRAWN = []
+
+    @settings(derandomize=True, max_examples=300, database=None)
+    @given(st.lists(st.integers(), min_size=5, max_size=20))
+    def test_users_own_draws(xs):
+        DRAWN.append(xs)
+
+    def test_write_draws():
+        with open(os.environ["DRAWS_FILE"], "w") as fh:
+            json.dump(DRAWN, fh)
+'''
+# Runs one of the suite's properties before the user's test. Every suite module is imported up
+# front: in this editable checkout they count as the user's local modules to Hypothesis (an
+# installed softmax-suite lives in site-packages and never does), so both sessions must hold the same.
+SUITE_PROPERTY_FIRST = '''
+    import importlib, pkgutil
+    import numpy as np
+    import suite, suite.properties
+    for info in pkgutil.walk_packages(suite.__path__, "suite."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+    from suite.pytest_plugin import certify_callable
+
+    def test_a_suite_property_runs_first():
+        def softmax(x, axis=-1):
+            e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+            return e / np.sum(e, axis=axis, keepdims=True)
+        certify_callable(softmax, "softmax", dtypes=["float64"], profile="dev", properties=["definition"])
+'''
+
+
+def test_plugin_is_a_guest_in_a_users_hypothesis_session(tmp_path, monkeypatch):
+    """Installed, the plugin changes nothing a user's own Hypothesis test draws: the same draws
+    with the plugin loaded as with it disabled (-p no:softmax_suite), and the same after one of
+    the suite's properties ran earlier in the session as when it did not run. The draws include
+    the user's module constant, so a suite that emptied Hypothesis's pool of local constants
+    for the session (or left it emptied after its own run) fails this test."""
+    user = {"mylib.py": USER_MODULE, "test_user.py": USER_HYPOTHESIS_TEST}
+    first = dict(user, **{"test_a_first.py": SUITE_PROPERTY_FIRST})
+    runs = {
+        "plugin loaded": ([], user),
+        "plugin disabled": (["-p", "no:softmax_suite"], user),
+        "after a suite property": ([], first),
+        "suite property deselected": (["--deselect", "test_a_first.py::test_a_suite_property_runs_first"], first),
+    }
+    draws = {}
+    for name, (args, files) in runs.items():
+        where = tmp_path / name.replace(" ", "_")
+        where.mkdir()
+        monkeypatch.setenv("DRAWS_FILE", str(where / "draws.json"))
+        result = pytest_in(where, *args, files=files)
+        assert result.returncode == 0, result.stdout + result.stderr
+        draws[name] = (where / "draws.json").read_text()
+    assert "987654321" in draws["plugin disabled"], "the check needs draws that use the user's module constants"
+    assert draws["plugin loaded"] == draws["plugin disabled"]
+    assert draws["after a suite property"] == draws["suite property deselected"]
