@@ -58,8 +58,3 @@ OPS: dict[str, OpContract] = {
 
 DETERMINISTIC_OPS = tuple(name for name, c in OPS.items() if not c.sampler)
 SAMPLER_OPS = tuple(name for name, c in OPS.items() if c.sampler)
-
-
-def reduced_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
-    axis = axis % len(shape)
-    return shape[:axis] + shape[axis + 1 :]

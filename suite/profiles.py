@@ -31,9 +31,6 @@ PROFILES: dict[str, dict] = {
 PROFILES["detect"] = dict(PROFILES["ci"], phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target])
 PROFILES["sweep"] = dict(PROFILES["ci"], max_examples=5)
 
-CERTIFY_PROFILES = tuple(PROFILES)
-
-
 def register() -> None:
     """Register every profile with Hypothesis (idempotent)."""
     for name, options in PROFILES.items():

@@ -32,10 +32,6 @@ REGIMES = ("moderate", "extreme", "masked", "ties", "offset", "mixed_rows")
 ELEMENTWISE_MAX = 64
 
 
-def dtypes(supported: tuple[str, ...] = dt.FLOAT_DTYPES) -> st.SearchStrategy[str]:
-    return st.sampled_from(supported)
-
-
 # Sizes that matter to kernels: 1, powers of two and their neighbours (SIMD tails,
 # block boundaries), and a few odd ones. A menu rather than every integer also
 # keeps the number of distinct shapes small, which matters for backends that

@@ -107,11 +107,3 @@ def round_to_dtype(exact: np.ndarray, dtype: str) -> np.ndarray:
             closer = np.abs(cand.astype(WIDE) - e) < np.abs(best.astype(WIDE) - e)
             best = np.where(closer, cand, best)
     return np.where(np.isfinite(e), best, e.astype(np_dtype)).astype(np_dtype)
-
-
-def summarize(values: np.ndarray) -> dict[str, float]:
-    """max, 99th percentile and count of a sample of errors (empty: zeros)."""
-    v = np.asarray(values, dtype=np.float64).ravel()
-    if v.size == 0:
-        return {"max": 0.0, "p99": 0.0, "count": 0.0}
-    return {"max": float(np.max(v)), "p99": float(np.percentile(v, 99, method="higher")), "count": float(v.size)}
