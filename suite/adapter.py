@@ -74,7 +74,15 @@ class Adapter:
         return self.unavailable_reason() is None
 
 
+def _is_numpy_result(a) -> bool:
+    """An array, or a NumPy scalar: what NumPy's own reductions (and ``Tensor.numpy()``) return
+    for a 0-d result. Its dtype is checked like an array's; a Python float is not accepted."""
+    return isinstance(a, (np.ndarray, np.generic))
+
+
 def _numpy_to_numpy(a) -> np.ndarray:
+    if isinstance(a, np.generic):
+        return np.asarray(a)
     if not isinstance(a, np.ndarray):
         raise TypeError(f"expected numpy.ndarray, got {type(a).__name__}")
     return a
@@ -92,8 +100,8 @@ def numpy_adapter(name: str, ops: Mapping[str, Callable[..., Any]], dtypes: tupl
         ops=ops,
         from_numpy=lambda a: np.array(a, copy=True),
         to_numpy=_numpy_to_numpy,
-        is_native=lambda a: isinstance(a, np.ndarray),
-        native_type="numpy.ndarray",
+        is_native=_is_numpy_result,
+        native_type="numpy.ndarray (or a NumPy scalar for a 0-d result)",
         origin=f"builtin({name!r})",
         **details,
     )

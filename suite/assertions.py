@@ -12,7 +12,13 @@ def _index(flat: int, shape: tuple[int, ...]) -> str:
 
 
 def _show(value) -> str:
-    return repr(float(value))
+    """A plain number: 0.25, -inf, nan (never np.float32(0.25) or np.longdouble('...'))."""
+    a = np.asarray(value)
+    if a.ndim == 0 and a.dtype.kind in "iub":
+        return repr(a.item())
+    if a.ndim == 0 and a.dtype.kind in "fV":  # V: ml_dtypes' bfloat16
+        return repr(float(a))
+    return repr(value)
 
 
 def assert_within(ctx, got: np.ndarray, expected: np.ndarray, bound: np.ndarray, what: str) -> None:
@@ -24,8 +30,9 @@ def assert_within(ctx, got: np.ndarray, expected: np.ndarray, bound: np.ndarray,
     ``what`` names the expression being checked, e.g. ``softmax(x)``.
     """
     top = oracle.WIDE(dt.overflow_threshold(ctx.dtype))
-    g = np.clip(np.asarray(got).astype(oracle.WIDE), -top, top)
-    e = np.clip(np.asarray(expected).astype(oracle.WIDE), -top, top)
+    got_wide, expected_wide = np.asarray(got).astype(oracle.WIDE), np.asarray(expected).astype(oracle.WIDE)
+    g = np.clip(got_wide, -top, top)
+    e = np.clip(expected_wide, -top, top)
     b = np.broadcast_to(np.asarray(bound, dtype=oracle.WIDE), e.shape)
     if g.shape != e.shape:
         ctx.fail(f"out.shape={g.shape}, but should be {e.shape} [{what}]", e.shape, g.shape)
@@ -36,8 +43,10 @@ def assert_within(ctx, got: np.ndarray, expected: np.ndarray, bound: np.ndarray,
             excess = np.where(close, -np.inf, np.nan_to_num(np.abs(g - e) - b, nan=np.inf, posinf=np.inf))
         flat = int(np.argmax(excess))
         idx = _index(flat, e.shape)
+        # the headline shows what was returned and the exact value, not their saturated stand-ins
+        # (a returned -inf is -inf, not -65520.0)
         ctx.fail(
-            f"out[{idx}]={_show(g.flat[flat])}, but should be {_show(e.flat[flat])} "
+            f"out[{idx}]={_show(float(got_wide.flat[flat]))}, but should be {_show(float(expected_wide.flat[flat]))} "
             f"(allowed error {float(b.flat[flat]):.3g}) [{what}]",
             expected=np.asarray(expected, dtype=np.float64),
             got=np.asarray(got),
@@ -51,4 +60,4 @@ def assert_true(ctx, condition: np.ndarray, got: np.ndarray, message: str) -> No
         flat = int(np.argmin(condition.ravel()))
         idx = _index(flat, condition.shape)
         value = np.asarray(got).ravel()[flat] if np.size(got) == condition.size else got
-        ctx.fail(f"out[{idx}]={value!r}: {message}", got=np.asarray(got))
+        ctx.fail(f"out[{idx}]={_show(value)}: {message}", got=np.asarray(got))

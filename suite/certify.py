@@ -29,7 +29,7 @@ from suite.ops import OPS
 from suite.profiles import PROFILES
 from suite.runner import FAIL, IMPL_DEFINED, PASS, SKIP
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 POLICIES = ("default", "strict")
 DEFAULT_TIMEOUT = None  # per profile, see default_timeout()
 PROFILE_TIMEOUTS = {"dev": 180.0, "ci": 180.0, "thorough": 1800.0}
@@ -56,6 +56,7 @@ class Request:
     info: dict = field(default_factory=dict)  # filled in from the worker's load reply
     load_error: dict | None = None
     seed: int | None = None  # None: the seed certify_many was given
+    unsupported: tuple[str, ...] = ()  # dtypes the target declares it does not support: recorded, not run
 
 
 def _default_jobs() -> int:
@@ -216,10 +217,13 @@ def certify(
     huge: bool = False,
     classes=(),
     rows=(),
+    unsupported_dtypes=(),
 ) -> dict:
     """Certify ``target`` (``package.module:attr``, ``path/to/file.py:attr``, or a built-in name) as ``op``.
 
     ``huge`` adds the opt-in property huge_indices to the selection (every property by default).
+    ``unsupported_dtypes`` are dtypes the target declares it does not support (bfloat16 in ONNX
+    Runtime, say): they are not run, and the certificate records them as unsupported.
     Raises :class:`UsageError` for anything the user must fix (exit 2)."""
     if huge:
         from suite.properties import all_properties
@@ -233,7 +237,20 @@ def certify(
     else:
         request = target_request(target, op, backend, device, dtypes)
     request.properties = check_properties(properties, op)
+    _declare_unsupported(request, unsupported_dtypes)
     return certify_many([request], profile, seed, timeout, policy, jobs, progress, classes=classes, rows=rows)[0]
+
+
+def _declare_unsupported(request: Request, unsupported) -> None:
+    """Take the declared unsupported dtypes out of the request's dtypes, and keep them for the certificate."""
+    if not unsupported:
+        return
+    backend_dtypes = request.dtypes or dt.FLOAT_DTYPES
+    declared = check_dtypes(unsupported, backend_dtypes, f"backend {request.adapter.get('backend', 'numpy')}")
+    remaining = tuple(d for d in backend_dtypes if d not in declared)
+    if not remaining:
+        raise UsageError(f"every dtype is declared unsupported ({', '.join(declared)}): nothing to certify")
+    request.dtypes, request.unsupported = remaining, declared
 
 
 def _builtin_names() -> list[str]:
@@ -508,6 +525,18 @@ def worst_figure(outcomes) -> float | str | None:
     return "inf" if max(values) == float("inf") else max(values)
 
 
+def _headline(reasons: list[tuple[str, str | None, str]]) -> list[str]:
+    """One line per failing property, naming every dtype it failed on and the first one's message:
+    "definition (float16, bfloat16): out[(0, 3)]=..."."""
+    dtypes: dict[str, list[str]] = {}
+    first: dict[str, str] = {}
+    for name, dtype, message in reasons:
+        first.setdefault(name, message)
+        if dtype is not None and dtype not in dtypes.setdefault(name, []):
+            dtypes[name].append(dtype)
+    return [f"{name} ({', '.join(dtypes[name])}): {first[name]}" if dtypes.get(name) else name for name in first]
+
+
 def _assemble(r, units, results, skipped, profile, seed, timeout, policy, seconds) -> dict:
     from suite.properties import all_properties
 
@@ -537,7 +566,7 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
 
     properties = []
     impl_defined = []
-    reasons: list[str] = []
+    reasons: list[tuple[str, str | None, str]] = []  # (property, dtype, first line of its message)
     for name, by_dtype in per_prop.items():
         prop = registry[name]
         entry = {
@@ -558,14 +587,12 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
             if o["status"] == IMPL_DEFINED:
                 impl_defined.append({"property": name, "dtype": dtype, "observation": o.get("observation", "")})
             if policy == "strict" and o["status"] == PASS and below_strict(o.get("grade")):
-                reasons.append(f"{name} ({dtype}): grade {o['grade']} under --policy strict: {o.get('observation', '')}")
+                reasons.append((name, dtype, f"grade {o['grade']} under --policy strict: {o.get('observation', '')}"))
             if o["status"] == FAIL:
                 kind = o.get("failure_kind", "property")
                 first = o["message"].splitlines()[0] if o["message"] else ""
-                if kind in ("crash", "timeout"):
-                    reasons.append(f"{name} ({dtype}): {first}")
-                elif prop.required or policy == "strict":
-                    reasons.append(f"{name} ({dtype}): {first}")
+                if kind in ("crash", "timeout") or prop.required or policy == "strict":
+                    reasons.append((name, dtype, first))
         if entry["status"] == SKIP:
             entry["reason"] = next((o["message"] for o in by_dtype.values() if o.get("message")), "")
         properties.append(entry)
@@ -588,17 +615,10 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
         )
     for dtype, acc in accuracy.items():
         if acc.get("failure_kind") in ("crash", "timeout"):
-            reasons.append(f"error profile ({dtype}): {acc['error']}")
+            reasons.append(("error profile", dtype, acc["error"]))
     if r.load_error is not None:
-        reasons.append(r.load_error["message"])
-
-    # One reason line per property is enough for the headline.
-    seen, headline = set(), []
-    for reason in reasons:
-        key = reason.split(" (")[0]
-        if key not in seen:
-            seen.add(key)
-            headline.append(reason)
+        reasons.append((r.load_error["message"], None, ""))
+    headline = _headline(reasons)
     certified = not reasons
     versions = dict(suite_versions())
     versions.update(info.get("versions", {}))
@@ -612,6 +632,7 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
         "backend": info.get("backend", r.adapter.get("backend", "")),
         "device": info.get("device", r.adapter.get("device", "")),
         "dtypes": [d for d in (r.dtypes or info.get("dtypes", [])) if d in info.get("dtypes", [])],
+        "unsupported_dtypes": list(r.unsupported),
         "differentiable": info.get("differentiable", False),
         "profile": profile,
         "seed": seed,

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from suite.adapter import UsageError
+from suite.adapter import UsageError, builtin_adapters
 from suite.ops import OPS
 
 EXIT_OK, EXIT_NOT_CERTIFIED, EXIT_USAGE = 0, 1, 2
@@ -35,7 +35,7 @@ Start with:  softmax-suite run
 CERTIFY_EPILOG = """\
 TARGET is package.module:function or path/to/file.py:function, called as the
 op's contract says, on the backend's native arrays (or the name of a built-in
-implementation: numpy-reference, scipy, torch-cpu, jax, torch-cuda):
+implementation: {builtins}):
 {contracts}
 
 exit status: 0 certified, 1 not certified (a required property failed, or the
@@ -49,6 +49,8 @@ examples:
 """
 
 RUN_EPILOG = """\
+built-in implementations: {builtins}
+
 writes, under --report (default reports/):
   matrix.md, matrix.html, index.html, matrix.json   the conformance matrix
   IMPLEMENTATION/OP/certificate.{json,md} and index.html   one certificate each
@@ -71,12 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     contracts = "\n".join(f"  {c.signature:<58} {c.summary}" for c in OPS.values())
+    builtins = ", ".join(a.name for a in builtin_adapters())
     certify = sub.add_parser(
         "certify",
         help="certify one implementation of one op and write its certificate",
         description="Run every property that applies to OP against TARGET in a child process, print a summary "
         "table, and write certificate.json, certificate.md and index.html to --report.",
-        epilog=CERTIFY_EPILOG.format(contracts=contracts),
+        epilog=CERTIFY_EPILOG.format(contracts=contracts, builtins=builtins),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     certify.add_argument("target", metavar="TARGET", help="package.module:function or path/to/file.py:function")
@@ -86,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     certify.add_argument("--device", default="cpu", help="cpu or cuda (cuda needs --backend torch; default cpu)")
     certify.add_argument(
         "--dtypes", default="", help="comma-separated dtypes to try, e.g. float32,float64 (default: every dtype the backend supports)"
+    )
+    certify.add_argument(
+        "--unsupported-dtypes", default="", metavar="DTYPES",
+        help="comma-separated dtypes TARGET does not support (e.g. bfloat16): not run, recorded as unsupported in the certificate",
     )
     certify.add_argument(
         "--properties", default="", help="comma-separated properties to run (default: every property that applies; 'error_profile' is the plots' measurement)"
@@ -103,11 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Certify every available built-in implementation (numpy-reference, scipy, torch-cpu, jax, "
         "torch-cuda where a GPU is visible) for every op it provides, and write one certificate each plus the "
         "conformance matrix (implementations as columns, properties and implementation-defined behaviours as rows).",
-        epilog=RUN_EPILOG,
+        epilog=RUN_EPILOG.replace("{builtins}", builtins),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _common(run)
-    run.add_argument("--implementations", default="", help="comma-separated built-in implementations (default: all available)")
+    run.add_argument(
+        "--implementations", default="", help="comma-separated built-in implementations (listed below; default: every available one)"
+    )
     run.add_argument("--ops", default="", help="comma-separated ops (default: every op each implementation provides)")
     run.add_argument("--dtypes", default="", help="comma-separated dtypes (default: all each implementation supports)")
     run.add_argument("--report", metavar="DIR", default="reports", help="output directory (default reports/)")
@@ -251,6 +260,7 @@ def cmd_certify(args) -> int:
         huge=args.huge,
         classes=args.classes,
         rows=args.rows,
+        unsupported_dtypes=_split(args.unsupported_dtypes),
     )
     directory = Path(args.report) if args.report else reports.default_certificate_dir(cert)
     reports.write_certificate(cert, directory)

@@ -17,6 +17,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from suite.runner import FAIL, IMPL_DEFINED, PASS, SKIP
 
@@ -84,15 +85,22 @@ def _json_safe(value):
 
 
 def write_certificate(cert: dict, directory: Path | str | None = None) -> list[Path]:
+    """certificate.json, certificate.md and index.html. The verdict is never lost to rendering:
+    JSON and Markdown come first, and an HTML page that cannot be rendered becomes the
+    Markdown with the reason (a plot that cannot be drawn is already only a note in the page)."""
     directory = Path(directory) if directory is not None else default_certificate_dir(cert)
-    return write_files(
-        directory,
-        {
-            "certificate.json": to_json(cert),
-            "certificate.md": certificate_markdown(cert),
-            "index.html": certificate_html(cert),
-        },
-    )
+    markdown = certificate_markdown(cert)
+    files = {"certificate.json": to_json(cert), "certificate.md": markdown}
+    files["index.html"] = _html_or_fallback(lambda: certificate_html(cert), markdown, f"softmax-suite: {cert['target']} {cert['op']}")
+    return write_files(directory, files)
+
+
+def _html_or_fallback(render: Callable[[], str], markdown: str, title: str) -> str:
+    try:
+        return render()
+    except Exception as exc:  # noqa: BLE001 - any rendering bug; the Markdown holds the verdict
+        note = f"the HTML report could not be rendered ({type(exc).__name__}: {exc}); this is certificate.md"
+        return _page(title, f"<p class=\"fail\">{_e(note)}</p><pre>{_e(markdown)}</pre>")
 
 
 # --------------------------------------------------------------------------- text
@@ -220,7 +228,7 @@ def certificate_markdown(cert: dict) -> str:
         f"| implementation | {_md_cell(cert['implementation'])} {_md_cell(cert.get('description', ''))} |",
         f"| op | `{cert['op_signature']}` |",
         f"| backend / device | {cert['backend']} / {cert['device']} |",
-        f"| dtypes | {', '.join(cert['dtypes'])} |",
+        f"| dtypes | {dtypes_cell(cert)} |",
         f"| profile / seed / policy | {cert['profile']} / {cert['seed']} / {cert['policy']} |",
         f"| versions | {_md_cell(', '.join(f'{k} {v}' for k, v in cert['library_versions'].items()))} |",
         f"| machine | {_md_cell(cert['machine'].get('platform', ''))}, {cert['machine'].get('cpu_count')} CPUs, Python {cert['machine'].get('python')} |",
@@ -304,6 +312,18 @@ def _matplotlib():
         return plt
     except Exception:
         return None
+
+
+def _drawn(make: Callable, data) -> tuple[list[tuple[str, str]], list[str]]:
+    """(plots, notes): the plots ``make(data)`` draws, or none and a note saying why, so that a
+    plot matplotlib cannot draw (an infinite statistic, say) costs that plot and nothing else."""
+    try:
+        return list(make(data)), []
+    except Exception as exc:  # noqa: BLE001 - matplotlib raises many kinds
+        plt = _matplotlib()
+        if plt is not None:
+            plt.close("all")
+        return [], [f"plot not drawn: {type(exc).__name__}: {exc}"]
 
 
 def _png(fig, plt) -> str:
@@ -463,7 +483,7 @@ def certificate_html(cert: dict, link_back: str | None = None) -> str:
         ("implementation", f"{cert['implementation']} {cert.get('description', '')}"),
         ("op", cert["op_signature"]),
         ("backend / device", f"{cert['backend']} / {cert['device']}"),
-        ("dtypes", ", ".join(cert["dtypes"])),
+        ("dtypes", dtypes_cell(cert)),
         ("profile / seed / policy", f"{cert['profile']} / {cert['seed']} / {cert['policy']}"),
         ("versions", ", ".join(f"{k} {v}" for k, v in cert["library_versions"].items())),
         ("machine", f"{cert['machine'].get('platform')} ({cert['machine'].get('cpu_count')} CPUs), Python {cert['machine'].get('python')}"),
@@ -495,12 +515,13 @@ def certificate_html(cert: dict, link_back: str | None = None) -> str:
         parts.append(f"<p>{_e(ERROR_PROFILE_LEGEND)}</p><table id=\"error-profile\"><tr>" + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr>")
         parts += ["<tr>" + "".join(f"<td class=\"num\">{_e(c)}</td>" for c in row) + "</tr>" for row in rows]
         parts.append("</table>" + "".join(f"<p class=\"fail\">{_e(n)}</p>" for n in notes))
-    plots = _accuracy_plots(cert)
-    stats_plot = _stats_plot(cert)
-    if stats_plot:
-        plots.append(stats_plot)
-    if not plots:
+    plots, unplotted = _drawn(_accuracy_plots, cert)
+    stats_plots, more = _drawn(lambda c: [p for p in [_stats_plot(c)] if p], cert)
+    plots += stats_plots
+    unplotted += more
+    if not plots and not unplotted:
         parts.append("<p class=\"no-accuracy\">no accuracy data</p>")
+    parts += [f"<p class=\"unplotted\">{_e(note)}</p>" for note in unplotted]
     for caption, data in plots:
         parts.append(f"<figure><img class=\"plot\" alt=\"{_e(caption)}\" src=\"data:image/png;base64,{data}\"><figcaption>{_e(caption)}</figcaption></figure>")
     failures = failure_reports(cert)
@@ -525,6 +546,7 @@ def matrix_data(certs: list[dict], unavailable: dict[str, str]) -> dict:
     verdicts: dict[tuple[str, str], str] = {}
     for c in certs:
         verdicts[(c["op"], c["implementation"])] = c["verdict"]
+        rows.setdefault((c["op"], "dtypes certified"), {})[c["implementation"]] = dtypes_cell(c)
         for p in c["properties"]:
             if p["status"] == IMPL_DEFINED:
                 cell = property_detail(p)
@@ -543,6 +565,14 @@ def matrix_data(certs: list[dict], unavailable: dict[str, str]) -> dict:
         for name, cell in error_profile_cells(c.get("accuracy", {})).items():
             rows.setdefault((c["op"], name), {})[c["implementation"]] = cell
     return {"columns": columns, "unavailable": unavailable, "verdicts": verdicts, "rows": rows}
+
+
+def dtypes_cell(cert: dict) -> str:
+    """"float16, float32 (unsupported: bfloat16)": what was certified, and what the target declared it does not support."""
+    cell = ", ".join(cert["dtypes"])
+    if cert.get("unsupported_dtypes"):
+        cell += f" (unsupported: {', '.join(cert['unsupported_dtypes'])})"
+    return cell
 
 
 def graded_cell(p: dict) -> str:
@@ -679,10 +709,11 @@ def matrix_html(certs: list[dict], unavailable: dict[str, str], links: dict | No
                 parts.append(f"<td class=\"{cls}\">{_e(text)}</td>")
             parts += ["<td class=\"unavailable\">-</td>" for _ in unavailable] + ["</tr>"]
         parts.append("</table>")
-    plots = _matrix_plots(certs)
+    plots, unplotted = _drawn(_matrix_plots, certs)
     parts.append("<h2>Error profiles</h2>")
-    if not plots:
+    if not plots and not unplotted:
         parts.append("<p class=\"no-accuracy\">no accuracy data</p>")
+    parts += [f"<p class=\"unplotted\">{_e(note)}</p>" for note in unplotted]
     for caption, data in plots:
         parts.append(f"<figure><img class=\"plot\" alt=\"{_e(caption)}\" src=\"data:image/png;base64,{data}\"><figcaption>{_e(caption)}</figcaption></figure>")
     if zoo is not None:
@@ -746,9 +777,10 @@ def write_matrix(
         ],
         "rows": [{"op": op, "row": name, "cells": cells} for (op, name), cells in data["rows"].items()],
     }
-    page = matrix_html(certs, unavailable, links, zoo)
+    markdown = matrix_markdown(certs, unavailable, links, zoo)
+    page = _html_or_fallback(lambda: matrix_html(certs, unavailable, links, zoo), markdown, "softmax-suite conformance matrix")
     files = {
-        "matrix.md": matrix_markdown(certs, unavailable, links, zoo),
+        "matrix.md": markdown,
         "matrix.html": page,
         "index.html": page,
         "matrix.json": json.dumps(_json_safe(summary), indent=2) + "\n",

@@ -39,12 +39,6 @@ def test_naive_softmax_repro_line_reproduces_the_nan(naive):
     assert "nan" in printed or "inf" in printed
 
 
-def test_naive_softmax_passes_on_moderate_logits_only(naive):
-    """The properties are not trivially failing: naive softmax is fine on well-scaled rows."""
-    x = np.array([[2.0, 1.0, 0.1], [3.0, 2.0, 1.0]], dtype=np.float32)
-    np.testing.assert_allclose(naive.ops["softmax"](x), builtin("numpy-reference").ops["softmax"](x), rtol=1e-6)
-
-
 def test_stable_reference_passes_every_required_property_on_the_blog_batch():
     reference = builtin("numpy-reference")
     for prop in properties_for("softmax"):
@@ -85,3 +79,58 @@ def test_readme_documents_every_property():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     missing = [name for name in all_properties() if f"| {name} |" not in readme]
     assert not missing, f"README.md has no table row for {missing}"
+
+
+def _scalar_when_0d(x, axis=-1):
+    """The reference logsumexp, returning a NumPy scalar for a 0-d result (as np.max does)."""
+    out = builtin("numpy-reference").ops["logsumexp"](x, axis=axis)
+    return out[()] if out.ndim == 0 else out
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+def test_numpy_scalar_is_a_0d_result(dtype):
+    """NumPy's reductions return np.float32(...) for a 0-d result: accepted, its dtype checked."""
+    from suite.adapter import wrap_callable
+
+    adapter = wrap_callable(_scalar_when_0d, "tests:_scalar_when_0d", "logsumexp", "numpy", "cpu")
+    assert adapter.is_native(np.float32(1.0)) and not adapter.is_native(1.0)
+    for name in ("output_contract", "definition"):
+        outcome = run_property(all_properties()[name], adapter, "logsumexp", dtype)
+        assert outcome.status == PASS, outcome.report()
+
+
+class _Ctx:
+    dtype = "float16"
+
+    def fail(self, message, expected=None, got=None):
+        raise AssertionError(message)
+
+
+def test_failure_headline_shows_the_returned_and_exact_values_unsaturated():
+    """A library that returns -inf where the exact log-probability is -64864 is shown as -inf,
+    not as the float16 overflow threshold the comparison saturates it to; numbers are plain."""
+    from suite.assertions import assert_within
+
+    with pytest.raises(AssertionError) as failure:
+        assert_within(_Ctx(), np.array([0.0, -np.inf], dtype=np.float16), np.array([0.0, -64864.0], dtype=np.longdouble), 32.0, "log_softmax(x)")
+    assert "out[(1,)]=-inf, but should be -64864.0 (allowed error 32)" in str(failure.value)
+    assert "np." not in str(failure.value)
+
+
+def _uniform_when_masked(x, axis=-1):
+    """Every row uniform as soon as one row is fully masked: a behaviour, and a bug beside it."""
+    if np.all(np.isneginf(x), axis=axis).any():
+        return np.full_like(x, 1.0 / x.shape[axis])
+    return builtin("numpy-reference").ops["softmax"](x, axis=axis)
+
+
+def test_a_behaviour_row_reports_what_it_saw_and_never_fails():
+    """A probe whose ordinary neighbour row is wrong still reports the behaviour (not FAIL, so it
+    never enters the failed list), and says that the row beside it is wrong."""
+    from suite.adapter import wrap_callable
+    from suite.runner import IMPL_DEFINED
+
+    adapter = wrap_callable(_uniform_when_masked, "tests:_uniform_when_masked", "softmax", "numpy", "cpu")
+    outcome = run_property(all_properties()["fully_masked_row"], adapter, "softmax", "float64")
+    assert outcome.status == IMPL_DEFINED, outcome.report()
+    assert outcome.observation.startswith("uniform; the ordinary row beside it is wrong: out[(0, 2)]=0.333")

@@ -92,11 +92,15 @@ def test_failed_write_keeps_the_earlier_report(good, bad, tmp_path, monkeypatch)
     reports.write_certificate(good, tmp_path / "r")
     before = {p.name: p.read_bytes() for p in (tmp_path / "r").iterdir()}
 
-    def broken(cert, link_back=None):
-        raise RuntimeError("disk full")
+    synced = []
 
-    monkeypatch.setattr(reports, "certificate_html", broken)
-    with pytest.raises(RuntimeError):
+    def disk_full(fd):
+        synced.append(fd)
+        if len(synced) == 2:  # the second file of the new report
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(reports.os, "fsync", disk_full)
+    with pytest.raises(OSError):
         reports.write_certificate(bad, tmp_path / "r")
     after = {p.name: p.read_bytes() for p in (tmp_path / "r").iterdir()}
     assert after == before
@@ -171,7 +175,7 @@ def test_graded_failure_decides_the_verdict_only_under_strict(graded_naive):
         assert "non-finite where the exact value is finite" in o["message"] and o["repro"].startswith("python -c")
     assert default["certified"], default["reasons"]  # graded, not required: reported, not decisive
     assert not strict["certified"]
-    assert any(r.startswith("ulp_accuracy (float16)") for r in strict["reasons"]), strict["reasons"]  # one line per property
+    assert any(r.startswith("ulp_accuracy (float16, float32)") for r in strict["reasons"]), strict["reasons"]  # one line per property, every dtype
     assert any(r.startswith("low_precision_rounding (float16)") for r in strict["reasons"]), strict["reasons"]
     md = reports.certificate_markdown(default)
     assert "| ulp_accuracy (not required) | FAIL |" in md and "grade F: out[" in md
@@ -234,3 +238,53 @@ def test_accuracy_fields_are_documented(graded_good):
     keys |= set(_entry(graded_good, "ulp_accuracy")["dtypes"]["float32"])
     for key in keys:
         assert f"`{key}`" in documented, f"{key} is not documented in docs/certificate-schema.md"
+
+
+def test_headline_names_every_failing_dtype_of_a_property():
+    from suite.certify import _headline
+
+    reasons = [("definition", "float16", "out[(0,)]=1.5, but should be 1.0"), ("definition", "bfloat16", "other"), ("finite_outputs", "float32", "nan")]
+    assert _headline(reasons) == ["definition (float16, bfloat16): out[(0,)]=1.5, but should be 1.0", "finite_outputs (float32): nan"]
+    assert _headline([("loading the implementation failed", None, "")]) == ["loading the implementation failed"]
+
+
+def test_a_plot_that_cannot_be_drawn_costs_only_that_plot(bad, tmp_path, monkeypatch):
+    """matplotlib raised OverflowError on an infinite ULP statistic and no certificate was written:
+    now the plot is a note and everything else is there."""
+
+    def overflow(fig, plt):
+        plt.close(fig)
+        raise OverflowError("cannot convert float infinity to integer")
+
+    monkeypatch.setattr(reports, "_png", overflow)
+    reports.write_certificate(bad, tmp_path)
+    page = (tmp_path / "index.html").read_text()
+    assert "plot not drawn: OverflowError: cannot convert float infinity to integer" in page
+    assert "not certified" in page and 'id="properties"' in page
+    assert json.loads((tmp_path / "certificate.json").read_text())["verdict"] == "not certified"
+    reports.write_matrix([bad], {}, tmp_path / "matrix")
+    assert "plot not drawn: OverflowError" in (tmp_path / "matrix" / "matrix.html").read_text()
+
+
+def test_an_html_page_that_cannot_be_rendered_keeps_the_verdict(bad, tmp_path, monkeypatch):
+    def broken(cert, link_back=None):
+        raise RuntimeError("a rendering bug")
+
+    monkeypatch.setattr(reports, "certificate_html", broken)
+    reports.write_certificate(bad, tmp_path)
+    page = (tmp_path / "index.html").read_text()
+    assert "could not be rendered (RuntimeError: a rendering bug)" in page and "**Verdict: not certified**" in page
+    assert (tmp_path / "certificate.md").exists() and (tmp_path / "certificate.json").exists()
+
+
+def test_declared_unsupported_dtypes_are_recorded_not_run(tmp_path):
+    from suite.adapter import UsageError
+
+    cert = certify("implementations.numpy_reference:softmax", "softmax", properties=["output_contract"], unsupported_dtypes=["bfloat16"])
+    assert cert["unsupported_dtypes"] == ["bfloat16"] and "bfloat16" not in cert["dtypes"] and cert["certified"]
+    assert all("bfloat16" not in p["dtypes"] for p in cert["properties"])
+    reports.write_certificate(cert, tmp_path)
+    assert "(unsupported: bfloat16)" in (tmp_path / "certificate.md").read_text()
+    assert "(unsupported: bfloat16)" in reports.matrix_markdown([cert], {})
+    with pytest.raises(UsageError, match="unknown dtype 'float8'"):
+        certify("implementations.numpy_reference:softmax", "softmax", unsupported_dtypes=["float8"])
