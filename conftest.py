@@ -24,6 +24,12 @@ def pytest_addoption(parser):
         help="comma-separated built-in implementations to test (default: every available one)",
     )
     parser.addoption(
+        "--battery-full",
+        action="store_true",
+        help="run every ordinary example of the profile in tests/test_battery.py (default: 40%%, CI's bounded form; "
+        "kernel-scale passes always run in full)",
+    )
+    parser.addoption(
         "--zoo-seeds",
         type=int,
         default=4,

@@ -2,9 +2,13 @@
 implementation, op, property and dtype, so one failure hides nothing else."""
 from __future__ import annotations
 
+import dataclasses
+import zlib
+
 import pytest
 from hypothesis import Phase, settings
 
+from suite import sizes
 from suite.adapter import builtin, builtin_adapters
 from suite.ops import DETERMINISTIC_OPS, SAMPLER_OPS
 from suite.properties import properties_for
@@ -54,6 +58,31 @@ def battery_params(ops=DETERMINISTIC_OPS + SAMPLER_OPS):
 # An expected failure is run without shrinking: its minimal counterexample is the matrix's and the
 # certificates' to report, and shrinking kernel-scale failures cost minutes per test (up to 190 s).
 NO_SHRINK = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
+# CI's bounded form, which keeps CI under 20 minutes on 2 cores: the battery runs this share of the
+# profile's ordinary examples per property (10 of ci's 25), and the kernel-scale passes of each
+# implementation, op and property on one of its dtypes (in rotation, so every property of every
+# backend still reaches the kernel sizes). --battery-full runs everything, as `softmax-suite run`
+# and `certify` always do.
+BOUNDED_SHARE = 0.4
+
+
+def _settings(request, expected_to_fail: bool) -> settings:
+    current = settings()
+    share = 1.0 if request.config.getoption("--battery-full") else BOUNDED_SHARE
+    options = {"max_examples": max(1, round(current.max_examples * share))}
+    if expected_to_fail:
+        options["phases"] = NO_SHRINK
+    return settings(current, **options)
+
+
+def _size_plan(request, implementation: str, op: str, prop, dtype: str):
+    """The profile's kernel-scale plan; in the bounded form only on this test's rotated dtype."""
+    plan = sizes.plan_for(settings.get_current_profile_name())
+    if request.config.getoption("--battery-full"):
+        return plan
+    dtypes = [d for d in builtin(implementation).dtypes if not prop.skip_reason(d)]
+    rotated = dtypes[zlib.crc32(f"{implementation}:{op}:{prop.name}".encode()) % len(dtypes)]
+    return plan if dtype == rotated else dataclasses.replace(plan, examples=0)
 
 
 @pytest.mark.parametrize("implementation, op, prop, dtype", list(battery_params()))
@@ -61,7 +90,8 @@ def test_property(implementation, op, prop, dtype, selected_implementations, req
     if selected_implementations and implementation not in selected_implementations:
         pytest.skip("not selected with --implementations")
     expected_to_fail = request.node.get_closest_marker("xfail") is not None
-    outcome = run_property(prop, builtin(implementation), op, dtype, settings(phases=NO_SHRINK) if expected_to_fail else None)
+    plan = _size_plan(request, implementation, op, prop, dtype)
+    outcome = run_property(prop, builtin(implementation), op, dtype, _settings(request, expected_to_fail), sizes=plan)
     if outcome.status == FAIL:
         pytest.fail(outcome.report(), pytrace=False)
     if outcome.status == SKIP:

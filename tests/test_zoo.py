@@ -72,31 +72,25 @@ def test_mutant_is_rejected_by_its_property(entry):
     )
 
 
-def _sweep_ids(seeds: int):
-    """One test per correct entry and dtype, each with its share of the seeds (see zoo.sweep_plan)."""
-    for entry in CORRECT:
-        plan = zoo.sweep_plan(entry, seeds)
-        for dtype in dict.fromkeys(d for _, d in plan):
-            yield pytest.param(entry, dtype, [s for s, d in plan if d == dtype], id=f"{entry.name}-{dtype}")
-
-
 def pytest_generate_tests(metafunc):
     if metafunc.function.__name__ == "test_correct_implementation_is_certified_for_every_seed":
         seeds = metafunc.config.getoption("--zoo-seeds")
-        metafunc.parametrize("entry, dtype, seeds", list(_sweep_ids(seeds)))
+        metafunc.parametrize("entry, plan", [pytest.param(e, zoo.sweep_plan(e, seeds), id=e.name) for e in CORRECT])
 
 
-def test_correct_implementation_is_certified_for_every_seed(entry, dtype, seeds):
+def test_correct_implementation_is_certified_for_every_seed(entry, plan):
+    """One test per correct entry: its (seed, dtype) certifications in one certify_many call, so
+    that they share a worker and the backend is imported once (see zoo.sweep_plan)."""
     reason = _available(entry)
     if reason:
         pytest.skip(reason)
-    requests = [zoo.request(entry, seed=s, dtypes=(dtype,)) for s in seeds]
+    requests = [zoo.request(entry, seed=s, dtypes=(dtype,)) for s, dtype in plan]
     certs = certify_many(requests, zoo.SWEEP_PROFILE, 0, None, "default", 1, QUIET)
-    rejected = [f"seed {c['seed']}: {'; '.join(c['reasons'])}" for c in certs if not c["certified"]]
+    rejected = [f"seed {c['seed']} ({', '.join(c['dtypes'])}): {'; '.join(c['reasons'])}" for c in certs if not c["certified"]]
     assert rejected == [], (
-        f"{entry.target} ({entry.op}, {dtype}) is correct but was rejected:\n" + "\n".join(rejected) + "\n"
+        f"{entry.target} ({entry.op}) is correct but was rejected:\n" + "\n".join(rejected) + "\n"
         f"repro: softmax-suite certify {entry.target} --op {entry.op} --backend {entry.backend} "
-        f"--dtypes {dtype} --profile {zoo.SWEEP_PROFILE} --seed N"
+        f"--dtypes DTYPE --profile {zoo.SWEEP_PROFILE} --seed N"
     )
 
 
