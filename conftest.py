@@ -26,8 +26,9 @@ def pytest_addoption(parser):
     parser.addoption(
         "--battery-full",
         action="store_true",
-        help="run every ordinary example of the profile in tests/test_battery.py (default: 40%%, CI's bounded form; "
-        "kernel-scale passes always run in full)",
+        help="run tests/test_battery.py in full: every ordinary example of the profile and every kernel-scale pass on "
+        "every dtype (default, CI's bounded form: 40%% of the examples, and each property's kernel-scale passes on one "
+        "dtype in rotation)",
     )
     parser.addoption(
         "--zoo-seeds",

@@ -11,16 +11,6 @@ def _index(flat: int, shape: tuple[int, ...]) -> str:
     return str(tuple(int(i) for i in np.unravel_index(flat, shape))) if shape else "()"
 
 
-def _show(value) -> str:
-    """A plain number: 0.25, -inf, nan (never np.float32(0.25) or np.longdouble('...'))."""
-    a = np.asarray(value)
-    if a.ndim == 0 and a.dtype.kind in "iub":
-        return repr(a.item())
-    if a.ndim == 0 and a.dtype.kind in "fV":  # V: ml_dtypes' bfloat16
-        return repr(float(a))
-    return repr(value)
-
-
 def assert_within(ctx, got: np.ndarray, expected: np.ndarray, bound: np.ndarray, what: str) -> None:
     """|got - expected| <= bound everywhere; NaN where and only where expected is NaN.
 
@@ -46,7 +36,7 @@ def assert_within(ctx, got: np.ndarray, expected: np.ndarray, bound: np.ndarray,
         # the headline shows what was returned and the exact value, not their saturated stand-ins
         # (a returned -inf is -inf, not -65520.0)
         ctx.fail(
-            f"out[{idx}]={_show(float(got_wide.flat[flat]))}, but should be {_show(float(expected_wide.flat[flat]))} "
+            f"out[{idx}]={dt.plain_number(got_wide.flat[flat])}, but should be {dt.plain_number(expected_wide.flat[flat])} "
             f"(allowed error {float(b.flat[flat]):.3g}) [{what}]",
             expected=np.asarray(expected, dtype=np.float64),
             got=np.asarray(got),
@@ -60,4 +50,4 @@ def assert_true(ctx, condition: np.ndarray, got: np.ndarray, message: str) -> No
         flat = int(np.argmin(condition.ravel()))
         idx = _index(flat, condition.shape)
         value = np.asarray(got).ravel()[flat] if np.size(got) == condition.size else got
-        ctx.fail(f"out[{idx}]={_show(value)}: {message}", got=np.asarray(got))
+        ctx.fail(f"out[{idx}]={dt.plain_number(value)}: {message}", got=np.asarray(got))

@@ -67,3 +67,15 @@ def overflow_threshold(name: str) -> np.longdouble:
     In long double, because for float64 it lies beyond float64's own range."""
     top = np.longdouble(largest(name))
     return top + np.longdouble(2.0) ** int(np.floor(np.log2(top)) - significand_bits(name))
+
+
+def plain_number(value) -> str:
+    """A number as Python writes it: 0.25, -inf, nan, 3 (never np.float32(0.25) or
+    np.longdouble('3.40...e+38')); anything else as its repr. For failure messages and repros:
+    a float64 holds every value of the dtypes under test exactly."""
+    a = np.asarray(value)
+    if a.ndim == 0 and a.dtype.kind in "iub":
+        return repr(a.item())
+    if a.ndim == 0 and a.dtype.kind in "fV":  # V: ml_dtypes' bfloat16
+        return repr(float(a))
+    return repr(value)

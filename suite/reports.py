@@ -91,15 +91,15 @@ def write_certificate(cert: dict, directory: Path | str | None = None) -> list[P
     directory = Path(directory) if directory is not None else default_certificate_dir(cert)
     markdown = certificate_markdown(cert)
     files = {"certificate.json": to_json(cert), "certificate.md": markdown}
-    files["index.html"] = _html_or_fallback(lambda: certificate_html(cert), markdown, f"softmax-suite: {cert['target']} {cert['op']}")
+    files["index.html"] = _html_or_fallback(lambda: certificate_html(cert), markdown, "certificate.md", f"softmax-suite: {cert['target']} {cert['op']}")
     return write_files(directory, files)
 
 
-def _html_or_fallback(render: Callable[[], str], markdown: str, title: str) -> str:
+def _html_or_fallback(render: Callable[[], str], markdown: str, markdown_name: str, title: str) -> str:
     try:
         return render()
     except Exception as exc:  # noqa: BLE001 - any rendering bug; the Markdown holds the verdict
-        note = f"the HTML report could not be rendered ({type(exc).__name__}: {exc}); this is certificate.md"
+        note = f"the HTML report could not be rendered ({type(exc).__name__}: {exc}); this is {markdown_name}"
         return _page(title, f"<p class=\"fail\">{_e(note)}</p><pre>{_e(markdown)}</pre>")
 
 
@@ -314,16 +314,24 @@ def _matplotlib():
         return None
 
 
-def _drawn(make: Callable, data) -> tuple[list[tuple[str, str]], list[str]]:
-    """(plots, notes): the plots ``make(data)`` draws, or none and a note saying why, so that a
-    plot matplotlib cannot draw (an infinite statistic, say) costs that plot and nothing else."""
-    try:
-        return list(make(data)), []
-    except Exception as exc:  # noqa: BLE001 - matplotlib raises many kinds
-        plt = _matplotlib()
-        if plt is not None:
-            plt.close("all")
-        return [], [f"plot not drawn: {type(exc).__name__}: {exc}"]
+def _plots_html(makers: list[Callable], data) -> list[str]:
+    """The figures each of ``makers`` draws from ``data``, as HTML. A maker that raises (matplotlib
+    on an infinite statistic, say) costs its own plots, replaced by a note, and nothing else."""
+    plots, notes = [], []
+    for make in makers:
+        try:
+            plots += make(data)
+        except Exception as exc:  # noqa: BLE001 - matplotlib raises many kinds
+            plt = _matplotlib()
+            if plt is not None:
+                plt.close("all")
+            notes.append(f"plot not drawn: {type(exc).__name__}: {exc}")
+    if not plots and not notes:
+        return ["<p class=\"no-accuracy\">no accuracy data</p>"]
+    parts = [f"<p class=\"unplotted\">{_e(note)}</p>" for note in notes]
+    for caption, data_uri in plots:
+        parts.append(f"<figure><img class=\"plot\" alt=\"{_e(caption)}\" src=\"data:image/png;base64,{data_uri}\"><figcaption>{_e(caption)}</figcaption></figure>")
+    return parts
 
 
 def _png(fig, plt) -> str:
@@ -391,8 +399,8 @@ def _accuracy_plots(cert: dict) -> list[tuple[str, str]]:
     return plots
 
 
-def _stats_plot(cert: dict) -> tuple[str, str] | None:
-    """Whatever ULP statistics the properties recorded (e.g. max_ulp), per property and dtype."""
+def _stats_plots(cert: dict) -> list[tuple[str, str]]:
+    """Whatever ULP statistics the properties recorded (e.g. max_ulp), per property and dtype: one plot, or none."""
     points = []
     for p in cert["properties"]:
         for dtype, o in p["dtypes"].items():
@@ -406,10 +414,10 @@ def _stats_plot(cert: dict) -> tuple[str, str] | None:
                 ):
                     points.append((f"{p['name']}:{key}", dtype, value))
     if not points:
-        return None
+        return []
     plt = _matplotlib()
     if plt is None:
-        return None
+        return []
     labels = sorted({p[0] for p in points})
     dtypes = sorted({p[1] for p in points})
     fig, ax = plt.subplots(figsize=(max(5, 0.5 * len(labels) * len(dtypes)), 3.2))
@@ -423,7 +431,7 @@ def _stats_plot(cert: dict) -> tuple[str, str] | None:
     ax.set_ylabel("ULPs")
     ax.legend(fontsize=7)
     ax.set_title("ULP statistics recorded by the properties", fontsize=9)
-    return ("ULP statistics recorded by the properties", _png(fig, plt))
+    return [("ULP statistics recorded by the properties", _png(fig, plt))]
 
 
 def _edge(v: float) -> str:
@@ -515,15 +523,7 @@ def certificate_html(cert: dict, link_back: str | None = None) -> str:
         parts.append(f"<p>{_e(ERROR_PROFILE_LEGEND)}</p><table id=\"error-profile\"><tr>" + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr>")
         parts += ["<tr>" + "".join(f"<td class=\"num\">{_e(c)}</td>" for c in row) + "</tr>" for row in rows]
         parts.append("</table>" + "".join(f"<p class=\"fail\">{_e(n)}</p>" for n in notes))
-    plots, unplotted = _drawn(_accuracy_plots, cert)
-    stats_plots, more = _drawn(lambda c: [p for p in [_stats_plot(c)] if p], cert)
-    plots += stats_plots
-    unplotted += more
-    if not plots and not unplotted:
-        parts.append("<p class=\"no-accuracy\">no accuracy data</p>")
-    parts += [f"<p class=\"unplotted\">{_e(note)}</p>" for note in unplotted]
-    for caption, data in plots:
-        parts.append(f"<figure><img class=\"plot\" alt=\"{_e(caption)}\" src=\"data:image/png;base64,{data}\"><figcaption>{_e(caption)}</figcaption></figure>")
+    parts += _plots_html([_accuracy_plots, _stats_plots], cert)
     failures = failure_reports(cert)
     if failures:
         parts.append("<h2>Failures</h2>")
@@ -709,13 +709,8 @@ def matrix_html(certs: list[dict], unavailable: dict[str, str], links: dict | No
                 parts.append(f"<td class=\"{cls}\">{_e(text)}</td>")
             parts += ["<td class=\"unavailable\">-</td>" for _ in unavailable] + ["</tr>"]
         parts.append("</table>")
-    plots, unplotted = _drawn(_matrix_plots, certs)
     parts.append("<h2>Error profiles</h2>")
-    if not plots and not unplotted:
-        parts.append("<p class=\"no-accuracy\">no accuracy data</p>")
-    parts += [f"<p class=\"unplotted\">{_e(note)}</p>" for note in unplotted]
-    for caption, data in plots:
-        parts.append(f"<figure><img class=\"plot\" alt=\"{_e(caption)}\" src=\"data:image/png;base64,{data}\"><figcaption>{_e(caption)}</figcaption></figure>")
+    parts += _plots_html([_matrix_plots], certs)
     if zoo is not None:
         from suite.zoo_report import zoo_html
 
@@ -778,7 +773,7 @@ def write_matrix(
         "rows": [{"op": op, "row": name, "cells": cells} for (op, name), cells in data["rows"].items()],
     }
     markdown = matrix_markdown(certs, unavailable, links, zoo)
-    page = _html_or_fallback(lambda: matrix_html(certs, unavailable, links, zoo), markdown, "softmax-suite conformance matrix")
+    page = _html_or_fallback(lambda: matrix_html(certs, unavailable, links, zoo), markdown, "matrix.md", "softmax-suite conformance matrix")
     files = {
         "matrix.md": markdown,
         "matrix.html": page,

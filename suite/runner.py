@@ -75,10 +75,8 @@ class Outcome:
 
 def format_array(a: Any) -> str:
     """A Python expression that rebuilds ``a`` exactly (repr of float64 round-trips every dtype)."""
-    if isinstance(a, np.generic) and a.dtype.kind in "fiub":
-        # a NumPy scalar as a plain number (not np.longdouble('3.40...e+38')); a float64 holds
-        # every value of the dtypes under test exactly
-        return repr(a.item()) if a.dtype.kind != "f" else repr(float(a))
+    if isinstance(a, np.generic):
+        return dt.plain_number(a)
     if not isinstance(a, np.ndarray):
         return repr(a)
     a_np = np.asarray(a)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+
 def _scipy_stats():
     """scipy.stats, imported on first use: it costs about a second, and a worker that certifies
     a deterministic op never needs it."""

@@ -273,8 +273,12 @@ def test_an_html_page_that_cannot_be_rendered_keeps_the_verdict(bad, tmp_path, m
     monkeypatch.setattr(reports, "certificate_html", broken)
     reports.write_certificate(bad, tmp_path)
     page = (tmp_path / "index.html").read_text()
-    assert "could not be rendered (RuntimeError: a rendering bug)" in page and "**Verdict: not certified**" in page
+    assert "could not be rendered (RuntimeError: a rendering bug); this is certificate.md" in page and "**Verdict: not certified**" in page
     assert (tmp_path / "certificate.md").exists() and (tmp_path / "certificate.json").exists()
+    monkeypatch.setattr(reports, "matrix_html", lambda *args, **kwargs: broken(None))
+    reports.write_matrix([bad], {}, tmp_path / "matrix")
+    assert "this is matrix.md" in (tmp_path / "matrix" / "matrix.html").read_text()
+    assert (tmp_path / "matrix" / "matrix.md").exists() and (tmp_path / "matrix" / "matrix.json").exists()
 
 
 def test_declared_unsupported_dtypes_are_recorded_not_run(tmp_path):
