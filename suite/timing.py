@@ -1,0 +1,207 @@
+"""One synchronised call of an adapter's op on one shape, ready to be timed.
+
+Shared by the asv benchmarks (benchmarks/common.py), the speed section of a
+certificate (suite/speed.py) and a third-party kernel's own asv benchmarks
+(suite/asv_target.py), so that all three time the same thing:
+
+* the input: normal logits (standard deviation 4) on the adapter's device, made
+  once, outside the clock; a shape "RxC" is R rows of C logits, and for the
+  samplers R samples from C categories;
+* path "cold": every call allocates a fresh output, as users call the op;
+  path "warm": the output is pre-touched, by ``out=`` where the op takes it, or
+  for torch on the CPU by glibc's malloc tuned (suite.allocator) so that a
+  freed output is reused without page faults;
+* the clock stops only once the result exists: JAX arrays are waited for with
+  ``block_until_ready``, CUDA work with ``torch.cuda.synchronize``; on CUDA
+  :func:`device_seconds` times with CUDA events instead of the host clock.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from suite import allocator, bandwidth
+from suite.adapter import Adapter
+from suite.dtypes import numpy_dtype
+
+TEMPERATURE = 0.75  # temperature_softmax's temperature and gumbel_softmax's tau: any moderate value
+SMOKE_ENV = "SOFTMAX_SUITE_BENCH_SMOKE"  # =1: every shape shrunk to at most 8x64 (the suite's own tests)
+
+# The built-in timed beside a target of each backend/device: torch eager, jax.nn under jit, the NumPy reference.
+BASELINES = {("numpy", "cpu"): "numpy-reference", ("torch", "cpu"): "torch-cpu", ("torch", "cuda"): "torch-cuda", ("jax", "cpu"): "jax"}
+
+
+class CannotTime(NotImplementedError):
+    """A path this adapter cannot take here (asv reads NotImplementedError as skipped)."""
+
+
+def smoke() -> bool:
+    return os.environ.get(SMOKE_ENV) == "1"
+
+
+def real_shape(shape: str) -> tuple[int, int]:
+    """The (rows, columns) a shape "RxC" stands for: itself, or at most 8 x 64 in smoke mode."""
+    rows, cols = bandwidth.parse_shape(shape)
+    return (min(rows, 8), min(cols, 64)) if smoke() else (rows, cols)
+
+
+def copy_bandwidth(device: str = "cpu") -> float:
+    """Bytes per second of a plain copy where the arrays live, now, read and write counted: host
+    memory (np.copyto), or on CUDA a device-to-device copy timed with CUDA events."""
+    nbytes = 1 << 20 if smoke() else bandwidth.COPY_BYTES
+    if device != "cuda":
+        return bandwidth.copy_bandwidth(nbytes, repeats=2 if smoke() else 5)
+    import torch
+
+    src = torch.ones(nbytes // 4, dtype=torch.float32, device="cuda")
+    dst = torch.empty_like(src)
+    dst.copy_(src)
+    best = min(sample_seconds(lambda: dst.copy_(src), min_runs=5, budget=0.05, clock=device_seconds))
+    return 2 * nbytes / best
+
+
+def logits(shape: tuple[int, ...], dtype: str, seed: int = 0) -> np.ndarray:
+    """Normal logits (standard deviation 4) in ``dtype``; a 2^20-entry random block, tiled,
+    because drawing 32M normals costs a second on a loaded core and timing does not
+    depend on which finite values the rows hold."""
+    size = int(np.prod(shape))
+    block = np.random.default_rng(seed).standard_normal(min(size, 1 << 20), dtype=np.float32) * 4
+    return np.resize(block, size).reshape(shape).astype(numpy_dtype(dtype))
+
+
+def takes_out(fn: Callable[..., Any]) -> bool:
+    try:
+        return "out" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def warm_kind(adapter: Adapter, op: str) -> str | None:
+    """How the warm path pre-touches the output for this adapter and op, or None if it cannot."""
+    if takes_out(adapter.ops[op]):
+        return "out"
+    if adapter.backend == "torch" and adapter.device == "cpu":
+        return "allocator"
+    return None
+
+
+def no_warm_reason(adapter: Adapter, op: str) -> str:
+    """Why the warm path is not measured for an adapter whose ``warm_kind`` is None."""
+    if adapter.device == "cuda":
+        return "warm path: the CUDA caching allocator already reuses device memory (cold is warm)"
+    return f"warm path: {adapter.name} {op} takes no out= and has no allocator to tune"
+
+
+def waiter(adapter: Adapter) -> Callable[[Any], None]:
+    """Stop the clock only when the result exists: JAX dispatches asynchronously, CUDA too."""
+    if adapter.backend == "jax":
+        return lambda out: out.block_until_ready()
+    if adapter.device == "cuda":
+        import torch
+
+        return lambda out: torch.cuda.synchronize()
+    return lambda out: None
+
+
+@dataclass
+class Call:
+    """One benchmarked call: ``run()`` makes it and waits for the result."""
+
+    adapter: Adapter
+    op: str
+    path: str
+    run: Callable[[], None]
+    nbytes: int  # what the op must move (suite.bandwidth.bytes_moved)
+    first_s: float = 0.0  # the warm-up call's seconds (compilation included)
+
+    def close(self) -> None:
+        if self.path == "warm" and warm_kind(self.adapter, self.op) == "allocator":
+            allocator.restore_allocator()
+
+
+def arguments(adapter: Adapter, op: str, shape: tuple[int, int], dtype: str) -> tuple[tuple, int]:
+    """The native arguments of one call of ``op`` on ``shape`` ("RxC"), and the bytes it must move."""
+    rows, cols = shape
+    if op in ("gumbel_max", "gumbel_softmax"):  # R samples from C categories
+        x = adapter.from_numpy(logits((cols,), dtype))
+        args = (x, rows, 0) if op == "gumbel_max" else (x, TEMPERATURE, rows, 0)
+        return args, bandwidth.bytes_moved(op, (cols,), dtype, num_samples=rows)
+    args = (adapter.from_numpy(logits((rows, cols), dtype)),)
+    if op == "cross_entropy":
+        args += (adapter.from_numpy(np.random.default_rng(1).integers(0, cols, rows, dtype=np.int64)),)
+    elif op == "temperature_softmax":
+        args += (TEMPERATURE,)
+    return args, bandwidth.bytes_moved(op, (rows, cols), dtype)
+
+
+def prepare_call(adapter: Adapter, op: str, shape: tuple[int, int], dtype: str, path: str) -> Call:
+    """Inputs on the adapter's device and one warm-up call (JAX compiles, Numba loads its kernels).
+    CannotTime for an op or dtype the adapter lacks, or a warm path it cannot take (see :func:`warm_kind`)."""
+    if op not in adapter.ops:
+        raise CannotTime(f"{adapter.name} does not provide {op}")
+    if dtype not in adapter.dtypes:
+        raise CannotTime(f"{adapter.name} does not support {dtype}")
+    fn = adapter.ops[op]
+    kind = warm_kind(adapter, op) if path == "warm" else None
+    if path == "warm" and kind is None:
+        raise CannotTime(no_warm_reason(adapter, op))
+    if kind == "allocator":
+        try:
+            allocator.tune_allocator()
+        except RuntimeError as exc:
+            raise CannotTime(f"warm path: {exc}") from None
+    args, nbytes = arguments(adapter, op, shape, dtype)
+    kwargs = {}
+    if kind == "out":
+        kwargs["out"] = fn(*args)  # written by the op, so every page is touched
+    wait = waiter(adapter)
+
+    def run() -> None:
+        wait(fn(*args, **kwargs))
+
+    first = host_seconds(run)  # warm-up: compiles, and on the warm path leaves the freed output in the heap
+    return Call(adapter, op, path, run, nbytes, first)
+
+
+def best_seconds(call: Callable[[], None], min_runs: int = 3, budget: float = 0.25, max_runs: int = 50) -> float:
+    """The fastest of at least ``min_runs`` calls, more while within ``budget`` seconds."""
+    return min(sample_seconds(call, min_runs=min_runs, budget=budget, max_runs=max_runs))
+
+
+def sample_seconds(call: Callable[[], None], *, min_runs: int = 5, budget: float = 0.3, max_runs: int = 50,
+                   clock: Callable[[Callable[[], None]], float] | None = None) -> list[float]:
+    """Seconds of at least ``min_runs`` calls, more while within ``budget`` seconds, at most
+    ``max_runs``; ``clock(call)`` times one call (default: the host's perf_counter)."""
+    clock = clock or host_seconds
+    times: list[float] = []
+    while len(times) < min_runs or (sum(times) < budget and len(times) < max_runs):
+        times.append(clock(call))
+    return times
+
+
+def host_seconds(call: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def device_seconds(call: Callable[[], None]) -> float:
+    """One call timed with CUDA events around it (the GPU's own clock, no host jitter)."""
+    import torch
+
+    begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    begin.record()
+    call()
+    end.record()
+    end.synchronize()
+    return begin.elapsed_time(end) / 1e3
+
+
+def clock_for(adapter: Adapter) -> Callable[[Callable[[], None]], float]:
+    """CUDA events on CUDA, the host clock elsewhere (the call itself waits for its result)."""
+    return device_seconds if adapter.device == "cuda" else host_seconds
