@@ -15,6 +15,9 @@ from suite.profiles import register
 
 register()
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# The speed section of every certification these tests make times tiny shapes (a test of the code
+# path, seconds less per certification); tests/test_speed_section.py times the real ones.
+os.environ.setdefault("SOFTMAX_SUITE_BENCH_SMOKE", "1")
 
 
 def pytest_addoption(parser):

@@ -29,7 +29,7 @@ from suite.ops import OPS
 from suite.profiles import PROFILES
 from suite.runner import FAIL, IMPL_DEFINED, PASS, SKIP
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 POLICIES = ("default", "strict")
 DEFAULT_TIMEOUT = None  # per profile, see default_timeout()
 PROFILE_TIMEOUTS = {"dev": 180.0, "ci": 180.0, "thorough": 1800.0}
@@ -57,6 +57,7 @@ class Request:
     load_error: dict | None = None
     seed: int | None = None  # None: the seed certify_many was given
     unsupported: tuple[str, ...] = ()  # dtypes the target declares it does not support: recorded, not run
+    speed_dtypes: tuple[str, ...] | None = None  # dtypes the speed section times; None: every dtype certified
 
 
 def _default_jobs() -> int:
@@ -218,12 +219,16 @@ def certify(
     classes=(),
     rows=(),
     unsupported_dtypes=(),
+    speed: bool = True,
+    speed_dtypes=(),
 ) -> dict:
     """Certify ``target`` (``package.module:attr``, ``path/to/file.py:attr``, or a built-in name) as ``op``.
 
     ``huge`` adds the opt-in property huge_indices to the selection (every property by default).
     ``unsupported_dtypes`` are dtypes the target declares it does not support (bfloat16 in ONNX
     Runtime, say): they are not run, and the certificate records them as unsupported.
+    ``speed`` adds the speed section (suite/speed_section.py) after the verdict, for
+    ``speed_dtypes`` (default: every dtype certified).
     Raises :class:`UsageError` for anything the user must fix (exit 2)."""
     if huge:
         from suite.properties import all_properties
@@ -238,7 +243,8 @@ def certify(
         request = target_request(target, op, backend, device, dtypes)
     request.properties = check_properties(properties, op)
     _declare_unsupported(request, unsupported_dtypes)
-    return certify_many([request], profile, seed, timeout, policy, jobs, progress, classes=classes, rows=rows)[0]
+    request.speed_dtypes = check_dtypes(speed_dtypes, request.dtypes or dt.FLOAT_DTYPES, "the certification") if speed_dtypes else None
+    return certify_many([request], profile, seed, timeout, policy, jobs, progress, classes=classes, rows=rows, speed=speed)[0]
 
 
 def _declare_unsupported(request: Request, unsupported) -> None:
@@ -285,10 +291,13 @@ def certify_many(
     on_certificate: Callable[[dict], None] | None = None,
     classes=(),
     rows=(),
+    speed: bool = False,
 ) -> list[dict]:
     """Certify every request; one certificate per request, in order. ``classes`` and ``rows``
-    are pinned sizes (strings "50257,129920" or integers) every property draws (suite.sizes)."""
-    from suite import sizes
+    are pinned sizes (strings "50257,129920" or integers) every property draws (suite.sizes).
+    ``speed``: after every property has run, time each request (its ``speed_dtypes``) one
+    at a time in a worker of its own, on suite.speed_section's shapes and the pinned sizes."""
+    from suite import sizes, speed_section
     from suite.worker import desc_key
 
     timeout = check_options(profile, policy, timeout)
@@ -326,12 +335,15 @@ def certify_many(
         units, skipped = _plan(r, prefix=label if len(requests) > 1 else "")
         for unit in units:
             unit.seed = r.seed
+        if speed:
+            units += _speed_units(r, speed_section.shapes_for(pinned["classes"], pinned["rows"]), label if len(requests) > 1 else "")
         plans.append((r, units, skipped))
-    all_units = [u for _, units, _ in plans for u in units]
+    all_units = [u for _, units, _ in plans for u in units if u.cmd != "speed"]
+    speed_units = [u for _, units, _ in plans for u in units if u.cmd == "speed"]
     title = requests[0].target + " " + requests[0].op if len(requests) == 1 else f"{len(requests)} certifications"
     seeds = sorted({seed if r.seed is None else r.seed for r in requests})
     shown = f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {seeds[0]}..{seeds[-1]}"
-    progress.start(len(all_units), f"certifying {title} (profile {profile}, {shown})")
+    progress.start(len(all_units) + len(speed_units), f"certifying {title} (profile {profile}, {shown})")
 
     remaining = {id(r): len(units) for r, units, _ in plans}
     by_request: dict[int, list[Result]] = {id(r): [] for r, _, _ in plans}
@@ -378,6 +390,9 @@ def certify_many(
 
     try:
         pool.run(all_units, on_result, skip)
+        if speed_units:
+            progress.note(f"timing: {len(speed_units)} speed measurements, one at a time")
+            pool.run(speed_units, on_result, skip, timing=True)
     finally:
         progress.finish()
         pool.close()
@@ -411,6 +426,34 @@ def _plan(r: Request, prefix: str = "") -> tuple[list[Unit], list[dict]]:
         for dtype in dtypes:
             units.append(Unit("accuracy", r.adapter, r.op, "", dtype, f"{prefix}error profile {dtype}", info["origin"]))
     return units, skipped
+
+
+def _speed_units(r: Request, shapes: list[str], prefix: str) -> list[Unit]:
+    """One speed unit per dtype to time (none when loading failed)."""
+    if r.load_error is not None:
+        return []
+    dtypes = [d for d in (r.dtypes or r.info["dtypes"]) if d in r.info["dtypes"]]
+    chosen = [d for d in dtypes if r.speed_dtypes is None or d in r.speed_dtypes] or dtypes[:1]
+    return [
+        Unit("speed", r.adapter, r.op, "", d, f"{prefix}speed {d}", r.info["origin"], extra={"shapes": shapes})
+        for d in chosen
+    ]
+
+
+def _speed_entry(result: Result) -> dict:
+    """A dtype's speed section from the worker's reply: the rows, or what stopped the timing."""
+    from suite.speed_section import last_timed
+
+    reply = result.reply
+    if "not_run" in reply:
+        return {"error": f"not timed: {reply['not_run']}"}
+    if "worker_error" in reply:
+        err = reply["worker_error"]
+        where = last_timed(err.stderr_tail)
+        return {"error": f"the implementation {err.message} while timing" + (f" {where}" if where else ""), "failure_kind": result.failure_kind}
+    if reply.get("ok"):
+        return reply["speed"]
+    return {"error": "suite error: " + str(reply.get("error"))}
 
 
 def _unit_outcome(result: Result, implementation: str) -> dict:
@@ -463,6 +506,10 @@ def _unit_status(result: Result) -> tuple[str, str]:
         return SKIP, reply["not_run"]
     if "worker_error" in reply:
         return FAIL, reply["worker_error"].message
+    if result.unit.cmd == "speed":
+        from suite.speed_section import headline
+
+        return "done", headline(_speed_entry(result))
     if result.unit.cmd == "accuracy":
         acc = reply.get("accuracy", {}) if reply.get("ok") else {}
         if acc.get("error"):
@@ -537,6 +584,25 @@ def _headline(reasons: list[tuple[str, str | None, str]]) -> list[str]:
     return [f"{name} ({', '.join(dtypes[name])}): {first[name]}" if dtypes.get(name) else name for name in first]
 
 
+def _speed_section(units, by_dtype: dict[str, dict]) -> dict:
+    """The certificate's "speed": what was timed per dtype, or that it was not asked for."""
+    from suite.speed_section import SHAPES
+    from suite.timing import BASELINES
+
+    shapes = next((u.extra["shapes"] for u in units if u.cmd == "speed"), None)
+    if shapes is None:
+        return {"measured": False, "reason": "not measured (--no-speed, or nothing to time)"}
+    baseline = next((d.get("baseline") for d in by_dtype.values() if "rows" in d), None)
+    return {
+        "measured": True,
+        "shapes": shapes,
+        "fixed_shapes": list(SHAPES),
+        "baseline": baseline,
+        "baselines": {f"{b}/{d}": name for (b, d), name in BASELINES.items()},
+        "dtypes": by_dtype,
+    }
+
+
 def _assemble(r, units, results, skipped, profile, seed, timeout, policy, seconds) -> dict:
     from suite.properties import all_properties
 
@@ -546,8 +612,14 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
     per_prop: dict[str, dict[str, dict]] = {}
     accuracy: dict[str, dict] = {}
     unit_seconds: dict[str, float] = {}
-    for result in sorted(results, key=lambda res: res.unit.index):
+    shrink_seconds: dict[str, float] = {}
+    speed: dict[str, dict] = {}
+    for result in sorted(results, key=lambda res: (res.unit.cmd == "speed", res.unit.index)):
         unit = result.unit
+        if unit.cmd == "speed":
+            unit_seconds[f"speed/{unit.dtype}"] = round(result.seconds, 3)
+            speed[unit.dtype] = _speed_entry(result)
+            continue
         if unit.cmd == "accuracy":
             unit_seconds[f"error_profile/{unit.dtype}"] = round(result.seconds, 3)
             if "not_run" in result.reply:
@@ -562,6 +634,9 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
             continue
         unit_seconds[f"{unit.property}/{unit.dtype}"] = round(result.seconds, 3)
         outcome = _unit_outcome(result, implementation)
+        if outcome.get("shrink_s"):
+            shrink_seconds[f"{unit.property}/{unit.dtype}"] = outcome["shrink_s"]
+        outcome.pop("shrink_s", None)  # the suite's time, kept with the timings
         per_prop.setdefault(unit.property, {})[unit.dtype] = outcome
 
     properties = []
@@ -648,9 +723,11 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
         "properties": properties,
         "implementation_defined": impl_defined,
         "accuracy": accuracy,
+        "speed": _speed_section(units, speed),
         "timings": {
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "total_s": round(seconds, 3),
             "units_s": unit_seconds,
+            "shrink_s": shrink_seconds,
         },
     }

@@ -3,6 +3,7 @@
     softmax-suite run                      certify every available built-in implementation; write reports/
     softmax-suite certify TARGET --op OP   certify one implementation of one op; write a certificate
     softmax-suite bench compare BASE HEAD  fail (exit 1) on asv benchmark regressions between two commits
+    softmax-suite bench init TARGET --op OP  asv benchmarks of your own kernel, in your repository
 
 Exit codes: 0 certified (``run``: every certification ran), 1 not certified,
 2 usage error (one line on stderr naming the problem and the fix).
@@ -77,8 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     certify = sub.add_parser(
         "certify",
         help="certify one implementation of one op and write its certificate",
-        description="Run every property that applies to OP against TARGET in a child process, print a summary "
-        "table, and write certificate.json, certificate.md and index.html to --report.",
+        description="Run every property that applies to OP against TARGET in a child process, then time it there "
+        "(the speed section; --no-speed skips it), print a summary table, and write certificate.json, certificate.md "
+        "and index.html to --report.",
         epilog=CERTIFY_EPILOG.format(contracts=contracts, builtins=builtins),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -154,11 +156,36 @@ example:
 """
 
 
+BENCH_INIT_EPILOG = """\
+writes, into --dir (default: the current directory, your repository's root):
+  asv.conf.json                     environment_type "existing" (asv run --python=same),
+                                    results under .asv/, your current git branch
+  benchmarks/__init__.py            empty
+  benchmarks/bench_softmax_suite.py a dozen lines configuring suite.asv_target for TARGET:
+                                    time_op (seconds per call, cold and warm paths), track_gbps,
+                                    track_copy_fraction and track_speed_vs_baseline (against the
+                                    backend's built-in: numpy-reference, torch-cpu, torch-cuda, jax)
+Existing files are left alone (exit 2) unless --force.
+
+TARGET is package.module:function (imported from --dir) or path/to/file.py:function
+(relative to --dir), so asv benchmarks the checkout it runs in.
+
+exit status: 0 written, 2 usage error (bad op, backend, shape or dtype; a file exists).
+
+example:
+  softmax-suite bench init mykernels.ops:softmax --op softmax --backend torch --shapes 4096x1024,32x50257
+  asv machine --yes
+  asv run --python=same --set-commit-hash $(git rev-parse HEAD)   # at each commit, checked out
+  softmax-suite bench compare $(git rev-parse HEAD~1) $(git rev-parse HEAD)
+"""
+
+
 def _bench_parser(sub) -> None:
     bench = sub.add_parser(
         "bench",
-        help="performance tracking with asv: the regression gate",
-        description="Work with the asv benchmark results under asv.conf.json's results_dir.",
+        help="performance tracking with asv: set up a kernel's benchmarks, the regression gate",
+        description="Set up asv benchmarks of your own kernel (init), and gate on the asv results under "
+        "asv.conf.json's results_dir (compare).",
     )
     actions = bench.add_subparsers(dest="bench_command", metavar="ACTION", parser_class=_Parser)
     compare = actions.add_parser(
@@ -174,6 +201,23 @@ def _bench_parser(sub) -> None:
     compare.add_argument("--factor", type=float, default=1.2, help="slowdown ratio that counts as a regression (default 1.2: 20%%)")
     compare.add_argument("--machine", help="asv machine name (default: the most recent machine with results for both commits)")
     compare.add_argument("--config", default="asv.conf.json", help="asv config whose results_dir is read (default asv.conf.json)")
+    init = actions.add_parser(
+        "init",
+        help="write asv.conf.json and benchmarks/ that track TARGET's speed with asv",
+        description="Write a small asv setup into your repository that benchmarks TARGET (your implementation of "
+        "OP) with the suite's own timing, without copying the suite's benchmark code.",
+        epilog=BENCH_INIT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    init.add_argument("target", metavar="TARGET", help="package.module:function or path/to/file.py:function")
+    init.add_argument("--op", required=True, metavar="OP", help="the op TARGET implements: " + ", ".join(OPS))
+    init.add_argument("--backend", default="numpy", help="native arrays TARGET takes and returns: numpy, torch or jax (default numpy)")
+    init.add_argument("--device", default="cpu", help="cpu or cuda (cuda needs --backend torch; default cpu)")
+    init.add_argument("--shapes", default="", metavar="RxC,RxC", help="comma-separated shapes, R rows of C logits (default 4096x1024,32x50257,1024x32768)")
+    init.add_argument("--dtypes", default="", help="comma-separated dtypes (default float32)")
+    init.add_argument("--no-baseline", action="store_true", help="no track_speed_vs_baseline (the built-in baseline timed beside TARGET)")
+    init.add_argument("--dir", default=".", metavar="DIR", help="the repository root to write into (default: the current directory)")
+    init.add_argument("--force", action="store_true", help="overwrite asv.conf.json and benchmarks/ files that exist")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -190,6 +234,15 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="class counts every property also draws (your kernel's dispatch boundaries, e.g. 50257,129920)",
     )
     p.add_argument("--rows", default="", metavar="R,R", help="row counts every property also draws (e.g. 1,4097,65536)")
+    p.add_argument(
+        "--no-speed", action="store_true",
+        help="skip the speed section (after the verdict: median time, GB/s, fraction of a memory copy and speed "
+        "against the backend's baseline on 4096x1024, 32x50257, 1024x32768 and the pinned sizes)",
+    )
+    p.add_argument(
+        "--speed-dtypes", default="", metavar="DTYPES",
+        help="comma-separated dtypes the speed section times (default: certify times every dtype certified, run float32)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -261,10 +314,15 @@ def cmd_certify(args) -> int:
         classes=args.classes,
         rows=args.rows,
         unsupported_dtypes=_split(args.unsupported_dtypes),
+        speed=not args.no_speed,
+        speed_dtypes=_split(args.speed_dtypes),
     )
     directory = Path(args.report) if args.report else reports.default_certificate_dir(cert)
     reports.write_certificate(cert, directory)
     print(reports.summary_table(cert))
+    if cert["speed"]["measured"]:
+        print()
+        print("\n".join(reports.speed_lines(cert)))
     failures = reports.failure_reports(cert, first_per_property=True)
     if failures:
         print()
@@ -285,8 +343,18 @@ def cmd_certify(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    if args.bench_command == "init":
+        from suite import bench_init
+
+        lines = bench_init.init(
+            args.target, args.op, args.backend, args.device, _split(args.shapes), _split(args.dtypes),
+            directory=args.dir, force=args.force, baseline=not args.no_baseline,
+        )
+        print("\n".join(lines))
+        return EXIT_OK
     if args.bench_command != "compare":
-        raise UsageError("choose an action: softmax-suite bench compare BASE HEAD (see softmax-suite bench --help)")
+        raise UsageError("choose an action: softmax-suite bench init TARGET --op OP, or bench compare BASE HEAD "
+                         "(see softmax-suite bench --help)")
     from suite import bench_gate
 
     comparison = bench_gate.compare(args.base, args.head, args.config, args.machine, args.factor)
@@ -312,6 +380,8 @@ def cmd_run(args) -> int:
             raise UsageError(f"unknown op {op!r}; choose --ops from: {', '.join(OPS)}")
     dtypes = _split(args.dtypes)
     check_dtypes(dtypes, dtypes, "")  # unknown names only; each implementation keeps the dtypes it supports
+    speed_dtypes = tuple(_split(args.speed_dtypes) or ["float32"])
+    check_dtypes(speed_dtypes, speed_dtypes, "")
     requests, unavailable = [], {}
     for adapter in builtin_adapters():
         if wanted and adapter.name not in wanted:
@@ -326,7 +396,9 @@ def cmd_run(args) -> int:
             chosen = [d for d in dtypes if d in adapter.dtypes] if dtypes else None
             if dtypes and not chosen:
                 continue
-            requests.append(builtin_request(adapter.name, op, chosen))
+            request = builtin_request(adapter.name, op, chosen)
+            request.speed_dtypes = speed_dtypes  # an implementation without these times its first dtype
+            requests.append(request)
     root = Path(args.report)
     progress = Progress(quiet=args.quiet, only_problems=True)
     for name, reason in unavailable.items():
@@ -344,7 +416,7 @@ def cmd_run(args) -> int:
     zoo_entries = _zoo_entries(args)
     certs = certify_many(
         requests, args.profile, args.seed, args.timeout, args.policy, args.jobs or None, progress, on_certificate=write,
-        classes=args.classes, rows=args.rows,
+        classes=args.classes, rows=args.rows, speed=not args.no_speed,
     )
     zoo = None
     if zoo_entries is not None:

@@ -220,7 +220,7 @@ class WorkerProcess:
 class Unit:
     """One request to run: a property on one dtype, an accuracy measurement, or a load."""
 
-    cmd: str  # "property", "accuracy" or "load"
+    cmd: str  # "property", "accuracy", "speed" or "load"
     adapter: dict
     op: str = ""
     property: str = ""
@@ -235,6 +235,8 @@ class Unit:
         m = {"cmd": self.cmd, "adapter": self.adapter}
         if self.cmd in ("property", "accuracy"):
             m.update(op=self.op, dtype=self.dtype, seed=seed if self.seed is None else self.seed)
+        if self.cmd == "speed":
+            m.update(op=self.op, dtype=self.dtype, shapes=self.extra["shapes"])
         if self.cmd == "property":
             m.update(property=self.property, profile=profile)
             if pinned:  # user-pinned sizes for the kernel-scale passes (suite.sizes)
@@ -327,6 +329,7 @@ class Pool:
         self.cwd = cwd
         self._workers: list[WorkerProcess] = []
         self._idle: list[WorkerProcess] = []
+        self._timer: WorkerProcess | None = None
         self._lock = threading.Lock()
 
     def run(
@@ -334,8 +337,11 @@ class Pool:
         units: list[Unit],
         on_result: Callable[[Result], None] | None = None,
         skip: Callable[[Unit], str | None] | None = None,
+        timing: bool = False,
     ) -> list[Result]:
-        """Run every unit; ``skip(unit)`` may return a reason not to run it (e.g. after repeated hangs)."""
+        """Run every unit; ``skip(unit)`` may return a reason not to run it (e.g. after repeated hangs).
+        ``timing``: one unit at a time, in a worker of its own that may use every CPU (the speed
+        section: nothing runs beside the clock, and the implementation gets the whole machine)."""
         todo: queue.Queue = queue.Queue()
         for i, unit in enumerate(units):
             unit.index = i
@@ -366,7 +372,7 @@ class Pool:
             except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
                 errors.append(exc)
 
-        workers = self._take(min(self.jobs, max(1, len(units))))
+        workers = [self._timing_worker()] if timing else self._take(min(self.jobs, max(1, len(units))))
         threads = [threading.Thread(target=drain, args=(w,), daemon=True) for w in workers]
         for t in threads:
             t.start()
@@ -378,7 +384,7 @@ class Pool:
             finished = True
         finally:
             stop.set()
-            if finished:
+            if finished and not timing:
                 self._idle.extend(workers)
             else:  # interrupted: a worker may be mid-call
                 for w in workers:
@@ -386,6 +392,12 @@ class Pool:
         if errors:
             raise errors[0]
         return [r for r in results if r is not None]
+
+    def _timing_worker(self) -> WorkerProcess:
+        if self._timer is None or self._timer.closed:
+            self._timer = WorkerProcess(self.cwd, os.cpu_count() or 1)
+            self._workers.append(self._timer)
+        return self._timer
 
     def _take(self, count: int) -> list[WorkerProcess]:
         """``count`` workers, idle ones first; each gets one CPU share of the whole pool."""

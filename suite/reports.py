@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from suite import speed_report
 from suite.runner import FAIL, IMPL_DEFINED, PASS, SKIP
 
 DEFAULT_REPORTS = Path("reports")
@@ -186,6 +187,18 @@ def summary_table(cert: dict) -> str:
     return "\n".join(lines)
 
 
+def speed_lines(cert: dict) -> list[str]:
+    """The speed section as printed at the end of ``certify``: a compact table and its notes."""
+    header, rows, notes = speed_report.speed_table(cert)
+    if not rows:
+        return [f"speed: {n}" for n in notes]
+    keep = [0, 1, 2, 3, 5, 7, 8]  # dtype, shape, path, median, GB/s, of copy, vs baseline
+    table = [[header[i] for i in keep]] + [[row[i] for i in keep] for row in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(keep))]
+    lines = ["  ".join(f"{c:<{w}}" if i < 3 else f"{c:>{w}}" for i, (c, w) in enumerate(zip(r, widths))) for r in table]
+    return lines[:1] + ["-" * len(lines[0])] + lines[1:] + [f"speed: {n}" for n in notes]
+
+
 def failure_reports(cert: dict, first_per_property: bool = False) -> list[str]:
     """Each failure as: property, message, counterexample, expected vs got, repro."""
     out = []
@@ -206,6 +219,8 @@ def failure_reports(cert: dict, first_per_property: bool = False) -> list[str]:
                 lines.append(f"  got:      {o['got']}")
             if o.get("repro"):
                 lines.append(f"  repro: {o['repro']}")
+            if o.get("shrink_stopped"):
+                lines.append("  (shrinking stopped at its time limit: this input fails as shown, but may not be the smallest that does)")
             out.append("\n".join(lines))
         if first_per_property and shown > 1:
             out[-1] += f"\n  (also fails for {shown - 1} more dtype(s); see the certificate)"
@@ -254,6 +269,13 @@ def certificate_markdown(cert: dict) -> str:
         lines += ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
         lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
         lines += [""] + [f"- {_md_cell(n)}" for n in notes] + ([""] if notes else [])
+    header, rows, notes = speed_report.speed_table(cert)
+    if rows or notes:
+        lines += ["## Speed", "", speed_report.LEGEND, ""]
+        if rows:
+            lines += ["| " + " | ".join(header) + " |", "|---|---|---|" + "---:|" * (len(header) - 4) + "---|"]
+            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+        lines += [""] + [f"- {_md_cell(n)}" for n in notes] + [""]
     failures = failure_reports(cert)
     if failures:
         lines += ["## Failures", ""]
@@ -314,7 +336,7 @@ def _matplotlib():
         return None
 
 
-def _plots_html(makers: list[Callable], data) -> list[str]:
+def _plots_html(makers: list[Callable], data, empty: str = "no accuracy data") -> list[str]:
     """The figures each of ``makers`` draws from ``data``, as HTML. A maker that raises (matplotlib
     on an infinite statistic, say) costs its own plots, replaced by a note, and nothing else."""
     plots, notes = [], []
@@ -327,7 +349,7 @@ def _plots_html(makers: list[Callable], data) -> list[str]:
                 plt.close("all")
             notes.append(f"plot not drawn: {type(exc).__name__}: {exc}")
     if not plots and not notes:
-        return ["<p class=\"no-accuracy\">no accuracy data</p>"]
+        return [f"<p class=\"no-accuracy\">{_e(empty)}</p>"]
     parts = [f"<p class=\"unplotted\">{_e(note)}</p>" for note in notes]
     for caption, data_uri in plots:
         parts.append(f"<figure><img class=\"plot\" alt=\"{_e(caption)}\" src=\"data:image/png;base64,{data_uri}\"><figcaption>{_e(caption)}</figcaption></figure>")
@@ -397,6 +419,14 @@ def _accuracy_plots(cert: dict) -> list[tuple[str, str]]:
     ax.grid(True, which="major", alpha=0.3)
     plots.append(("Error against logit magnitude", _png(fig, plt)))
     return plots
+
+
+def _speed_plots(cert: dict) -> list[tuple[str, str]]:
+    plt = _matplotlib()
+    fig = speed_report.draw_speed(cert, plt) if plt is not None else None
+    if fig is None:
+        return []
+    return [(f"{cert['op']}: GB/s per shape, cold and warm, against a memory copy measured in the same run", _png(fig, plt))]
 
 
 def _stats_plots(cert: dict) -> list[tuple[str, str]]:
@@ -524,6 +554,16 @@ def certificate_html(cert: dict, link_back: str | None = None) -> str:
         parts += ["<tr>" + "".join(f"<td class=\"num\">{_e(c)}</td>" for c in row) + "</tr>" for row in rows]
         parts.append("</table>" + "".join(f"<p class=\"fail\">{_e(n)}</p>" for n in notes))
     parts += _plots_html([_accuracy_plots, _stats_plots], cert)
+    header, rows, notes = speed_report.speed_table(cert)
+    if rows or notes:
+        parts.append(f"<h2>Speed</h2><p>{_e(speed_report.LEGEND)}</p>")
+        if rows:
+            parts.append("<table id=\"speed\"><tr>" + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr>")
+            parts += ["<tr>" + "".join(f"<td class=\"num\">{_e(c)}</td>" for c in row) + "</tr>" for row in rows]
+            parts.append("</table>")
+        parts += [f"<p>{_e(n)}</p>" for n in notes]
+        if rows:
+            parts += _plots_html([_speed_plots], cert, empty="nothing timed")
     failures = failure_reports(cert)
     if failures:
         parts.append("<h2>Failures</h2>")
@@ -563,6 +603,8 @@ def matrix_data(certs: list[dict], unavailable: dict[str, str]) -> dict:
                     cell += f" ({fmt_ulp(p['worst_ulp'])} ULP)"
             rows.setdefault((c["op"], p["name"]), {})[c["implementation"]] = cell
         for name, cell in error_profile_cells(c.get("accuracy", {})).items():
+            rows.setdefault((c["op"], name), {})[c["implementation"]] = cell
+        for name, cell in speed_report.matrix_cells(c).items():
             rows.setdefault((c["op"], name), {})[c["implementation"]] = cell
     return {"columns": columns, "unavailable": unavailable, "verdicts": verdicts, "rows": rows}
 
@@ -705,12 +747,15 @@ def matrix_html(certs: list[dict], unavailable: dict[str, str], links: dict | No
             parts.append(f"<tr><td>{_e(name)}</td>")
             for col in cols:
                 text = cells.get(col, "-")
-                cls = "num" if name.startswith("error profile") else _cell_class(text)
+                cls = "num" if name.startswith(("error profile", "speed")) else _cell_class(text)
                 parts.append(f"<td class=\"{cls}\">{_e(text)}</td>")
             parts += ["<td class=\"unavailable\">-</td>" for _ in unavailable] + ["</tr>"]
         parts.append("</table>")
     parts.append("<h2>Error profiles</h2>")
     parts += _plots_html([_matrix_plots], certs)
+    if any((c.get("speed") or {}).get("measured") for c in certs):
+        parts.append("<h2>Speed</h2>")
+        parts += _plots_html([_matrix_speed_plots], certs, empty="nothing timed")
     if zoo is not None:
         from suite.zoo_report import zoo_html
 
@@ -754,6 +799,16 @@ def _matrix_plots(certs: list[dict]) -> list[tuple[str, str]]:
         fig.tight_layout()
         plots.append((f"{op}: error in ULPs (the rounding of x - max(x) excused) against logit magnitude, per dtype", _png(fig, plt)))
     return plots
+
+
+def _matrix_speed_plots(certs: list[dict]) -> list[tuple[str, str]]:
+    plt = _matplotlib()
+    if plt is None:
+        return []
+    return [
+        (f"{op}: achieved bandwidth as a fraction of a memory copy measured in the same run, per implementation and shape", _png(fig, plt))
+        for op, fig in speed_report.draw_matrix_speed(certs, plt)
+    ]
 
 
 def write_matrix(

@@ -6,6 +6,7 @@ its name, the minimal (shrunk) input, expected vs got, and a one-line repro.
 """
 from __future__ import annotations
 
+import time
 import traceback
 import warnings
 from contextlib import contextmanager
@@ -54,6 +55,11 @@ class Outcome:
     # For graded properties: the statistic the grade was decided on (the hook's ``figure``), and its name.
     figure: float | None = None
     measure: str = ""
+    # Seconds from the first failing example to the end of shrinking: the suite's time, not the
+    # implementation's; and whether shrinking stopped at its limit (the counterexample may then
+    # not be minimal, though it fails as shown).
+    shrink_s: float = 0.0
+    shrink_stopped: bool = False
 
     @property
     def test_id(self) -> str:
@@ -224,6 +230,36 @@ def seed_only_examples():
         cache.clear()
 
 
+@contextmanager
+def shrink_time_limit(seconds: float):
+    """Within this block, Hypothesis stops shrinking a failure after ``seconds`` and reports the
+    smallest failing example found so far (its documented, monkeypatchable limit, 300 s by
+    default). A backend that compiles once per shape (JAX) can otherwise spend minutes shrinking
+    one 16-bit finding, and a slow shrink would read as a hang of the implementation. Restored
+    after, like :func:`seed_only_examples`, so that a user's own tests keep Hypothesis's limit."""
+    try:
+        from hypothesis.internal.conjecture import engine
+
+        original = engine.MAX_SHRINKING_SECONDS
+    except (ImportError, AttributeError):
+        yield
+        return
+    engine.MAX_SHRINKING_SECONDS = seconds
+    try:
+        yield
+    finally:
+        engine.MAX_SHRINKING_SECONDS = original
+
+
+# Seconds of shrinking per failure; the rest of a property's --timeout is the implementation's.
+SHRINK_LIMIT_S = {"thorough": 300.0}
+DEFAULT_SHRINK_LIMIT_S = 20.0
+
+
+def shrink_limit_for(profile: str | None) -> float:
+    return SHRINK_LIMIT_S.get(profile or "", DEFAULT_SHRINK_LIMIT_S)
+
+
 def run_property(
     prop,
     adapter: Adapter,
@@ -232,14 +268,18 @@ def run_property(
     settings: Settings | None = None,
     seed: int | None = None,
     sizes=None,
+    shrink_limit: float = DEFAULT_SHRINK_LIMIT_S,
 ) -> Outcome:
     """Run ``prop`` on ``adapter.ops[op]`` for ``dtype``; never raises for the implementation's sake.
 
     ``sizes`` (a suite.sizes.SizePlan; default: the plan of the current Hypothesis profile)
     adds the kernel-scale passes after the ordinary examples, for the properties of the
-    deterministic ops that draw their shapes through suite.cases (``Property.kernel_sizes``)."""
-    with seed_only_examples():
-        return _run_property(prop, adapter, op, dtype, settings, seed, sizes)
+    deterministic ops that draw their shapes through suite.cases (``Property.kernel_sizes``).
+    Shrinking a failure stops after ``shrink_limit`` seconds (see :func:`shrink_time_limit`)."""
+    with seed_only_examples(), shrink_time_limit(shrink_limit):
+        outcome = _run_property(prop, adapter, op, dtype, settings, seed, sizes)
+    outcome.shrink_stopped = outcome.shrink_s >= shrink_limit
+    return outcome
 
 
 def _run_property(prop, adapter, op, dtype, settings, seed, sizes) -> Outcome:
@@ -308,7 +348,11 @@ def _run_examples(prop, adapter, op, dtype, base, seed, examples, size_pass, out
         record["draws"] = {"size regime": size_pass.label} if size_pass is not None else {}
         record["call"] = None
         record["layout"] = None
-        prop.func(Context(adapter, op, dtype, data, record, size_pass))
+        try:
+            prop.func(Context(adapter, op, dtype, data, record, size_pass))
+        except PropertyFailed:
+            record.setdefault("first_failure", time.perf_counter())  # shrinking starts here
+            raise
 
     test = Settings(
         base,
@@ -327,6 +371,7 @@ def _run_examples(prop, adapter, op, dtype, base, seed, examples, size_pass, out
         test()
     except PropertyFailed as failure:
         _record_failure(outcome, failure, adapter, op, record)
+        outcome.shrink_s = round(time.perf_counter() - record.pop("first_failure", time.perf_counter()), 3)
         return "failed"
     except Unsatisfiable:
         return "unsatisfiable"

@@ -10,12 +10,16 @@ redirected to stderr so they cannot corrupt it). Requests:
       -> {"ok": true, "outcome": {...Outcome fields...}}
   {"cmd": "accuracy", "adapter": DESC, "op", "dtype", "seed"}
       -> {"ok": true, "accuracy": {...}}
+  {"cmd": "speed", "adapter": DESC, "op", "dtype", "shapes": ["RxC", ...]}
+      -> {"ok": true, "speed": {...suite.speed_section.measure...}}
 
 DESC rebuilds the adapter in this process: {"builtin": NAME} or
 {"target": SPEC, "op": OP, "backend": B, "device": D}. Before every call into
 the implementation the worker pickles the call's arguments (as NumPy arrays) to
 the file named by SOFTMAX_SUITE_LAST_CALL, so that when the call segfaults or
-hangs the parent can still report the input that did it.
+hangs the parent can still report the input that did it. Timing (``speed``) calls
+the unrecorded adapter, since pickling a 128 MiB input per call would be what is
+timed; it names the (shape, path) it is timing on stderr instead.
 """
 from __future__ import annotations
 
@@ -124,6 +128,8 @@ class Worker:
 
                 adapter = self.adapter(request["adapter"])
                 return {"ok": True, "accuracy": measure(adapter, request["op"], request["dtype"], request.get("seed", 0))}
+            if cmd == "speed":
+                return {"ok": True, "speed": self.measure_speed(request)}
             if cmd == "ping":
                 return {"ok": True}
             return {"error": f"unknown command {cmd!r}"}
@@ -132,10 +138,30 @@ class Worker:
         except Exception as exc:
             return {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=6)}
 
+    def plain_adapter(self, desc: dict):
+        """The adapter without the call recording (for timing)."""
+        key = "plain " + desc_key(desc)
+        if key not in self.adapters:
+            self.adapters[key] = build_adapter(desc)
+        return self.adapters[key]
+
+    def measure_speed(self, request: dict) -> dict:
+        from suite import speed_section
+
+        adapter = self.plain_adapter(request["adapter"])
+        op, dtype = request["op"], request["dtype"]
+        baseline = None
+        name = speed_section.baseline_name(adapter.backend, adapter.device)
+        if name is not None and name != adapter.name:
+            candidate = self.plain_adapter({"builtin": name})
+            if op in candidate.ops and dtype in candidate.dtypes:
+                baseline = candidate
+        return speed_section.measure(adapter, op, dtype, request["shapes"], baseline, announce=speed_section.announce_on_stderr)
+
     def run_property(self, request: dict) -> dict:
         from suite.profiles import certification_settings
         from suite.properties import all_properties
-        from suite.runner import run_property
+        from suite.runner import run_property, shrink_limit_for
         from suite.sizes import plan_for
 
         adapter = self.adapter(request["adapter"])
@@ -143,7 +169,10 @@ class Worker:
         profile = request.get("profile", "ci")
         settings = certification_settings(profile)
         plan = plan_for(profile, request.get("classes", ()), request.get("rows", ()))
-        outcome = run_property(prop, adapter, request["op"], request["dtype"], settings=settings, seed=request.get("seed"), sizes=plan)
+        outcome = run_property(
+            prop, adapter, request["op"], request["dtype"], settings=settings, seed=request.get("seed"), sizes=plan,
+            shrink_limit=shrink_limit_for(profile),
+        )
         return _plain(dataclasses.asdict(outcome))
 
 

@@ -73,6 +73,7 @@ def test_html_has_plots(good, tmp_path):
 def test_html_without_accuracy_data(good):
     cert = copy.deepcopy(good)
     cert["accuracy"] = {}
+    cert["speed"] = {"measured": False, "reason": "not measured"}
     for p in cert["properties"]:
         for o in p["dtypes"].values():
             o["stats"] = {}

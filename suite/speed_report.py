@@ -1,0 +1,129 @@
+"""The speed section as tables, matrix cells and a chart (rendered by suite/reports.py).
+
+Plain data only: :func:`speed_table` gives a header and rows of strings that the
+Markdown, HTML and terminal renderers lay out; :func:`matrix_cells` the matrix's
+speed rows of one certificate; :func:`draw_speed` a matplotlib figure.
+"""
+from __future__ import annotations
+
+HEADER = ["dtype", "shape", "path", "median ms", "spread ms (25-75%)", "GB/s", "copy GB/s", "of copy", "vs baseline", "note"]
+
+LEGEND = (
+    "*GB/s*: the bytes the op must move (its input read once, its output written once) over the median "
+    "of repeated synchronised calls; *of copy*: that as a fraction of a plain memory copy measured just "
+    "before, in the same process; *vs baseline*: the baseline's median time over this one's, timed in "
+    "alternating rounds (2.00x is twice as fast). *cold*: a fresh output each call, as users call it; "
+    "*warm*: a pre-touched output (out=, or glibc's malloc tuned so that freed pages are reused)."
+)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3g}"
+
+
+def speed_table(cert: dict) -> tuple[list[str], list[list[str]], list[str]]:
+    """Header, one row per (dtype, shape, path), and notes (the baseline, errors of whole dtypes)."""
+    speed = cert.get("speed") or {}
+    if not speed.get("measured"):
+        return HEADER, [], [speed.get("reason", "not measured")] if speed else []
+    rows, notes = [], []
+    if speed.get("baseline"):
+        notes.append(f"baseline: {speed['baseline']} ({cert['backend']} on {cert['device']}), timed in the same rounds")
+    else:
+        notes.append("no baseline ratio: this is the backend's own baseline")
+    for dtype, entry in speed.get("dtypes", {}).items():
+        if "error" in entry:
+            notes.append(f"{dtype}: {entry['error']}")
+            continue
+        if entry.get("note") and entry["note"] not in notes:
+            notes.append(entry["note"])
+        for r in entry["rows"]:
+            if "median_s" not in r:
+                rows.append([dtype, r["shape"], r["path"]] + ["-"] * 6 + [r.get("error") or r.get("note", "")])
+                continue
+            low, high = r["spread_s"]
+            rows.append([
+                dtype, r["shape"], r["path"], _ms(r["median_s"]), f"{_ms(low)}-{_ms(high)}", f"{r['gbps']:.3g}",
+                f"{r['copy_gbps']:.3g}", f"{r['copy_fraction']:.2f}",
+                f"{r['vs_baseline']:.2f}x" if "vs_baseline" in r else "-", r.get("note", "") or (f"warm by {r['warm_by']}" if r.get("warm_by") else ""),
+            ])
+    return HEADER, rows, notes
+
+
+def matrix_cells(cert: dict) -> dict[str, str]:
+    """The matrix's speed rows of one certificate: "speed SHAPE, PATH" -> "4.2 GB/s, 0.19 of copy,
+    1.05x baseline" for float32 (or the first dtype timed, named in the cell)."""
+    speed = cert.get("speed") or {}
+    entries = speed.get("dtypes", {}) if speed.get("measured") else {}
+    if not entries:
+        return {}
+    dtype = "float32" if "float32" in entries else next(iter(entries))
+    entry = entries[dtype]
+    suffix = "" if dtype == "float32" else f" ({dtype})"
+    if "error" in entry:
+        return {"speed": entry["error"] + suffix}
+    cells = {}
+    for r in entry["rows"]:
+        if "gbps" not in r:
+            continue  # a path the implementation cannot take: the certificate says why
+        cell = f"{r['gbps']:.3g} GB/s, {r['copy_fraction']:.2f} of copy"
+        if "vs_baseline" in r:
+            cell += f", {r['vs_baseline']:.2f}x baseline"
+        cells[f"speed {r['shape']}, {r['path']}"] = cell + suffix
+    return cells
+
+
+def draw_speed(cert: dict, plt):
+    """Bars of GB/s per shape (cold and warm) with the copy bandwidth as a marker, one panel per
+    dtype; None when nothing was timed."""
+    speed = cert.get("speed") or {}
+    entries = {d: e for d, e in speed.get("dtypes", {}).items() if any("gbps" in r for r in e.get("rows", []))}
+    if not entries:
+        return None
+    fig, axes = plt.subplots(1, len(entries), figsize=(3.6 * len(entries), 2.9), squeeze=False, sharey=True)
+    for ax, (dtype, entry) in zip(axes[0], entries.items()):
+        shapes = list(dict.fromkeys(r["shape"] for r in entry["rows"]))
+        for offset, path in ((-0.2, "cold"), (0.2, "warm")):
+            timed = {r["shape"]: r for r in entry["rows"] if r["path"] == path and "gbps" in r}
+            xs = [i + offset for i, s in enumerate(shapes) if s in timed]
+            ax.bar(xs, [timed[s]["gbps"] for s in shapes if s in timed], width=0.38, label=path)
+            ax.plot(xs, [timed[s]["copy_gbps"] for s in shapes if s in timed], "k_", markersize=14, label="copy" if path == "cold" else None)
+        ax.set_xticks(range(len(shapes)))
+        ax.set_xticklabels(shapes, fontsize=7, rotation=20)
+        ax.set_title(dtype, fontsize=9)
+        ax.grid(True, axis="y", alpha=0.3)
+    axes[0][0].set_ylabel("GB/s (bytes the op must move)", fontsize=8)
+    axes[0][-1].legend(fontsize=7)
+    fig.suptitle(f"{cert['implementation']} {cert['op']}: speed against a memory copy", fontsize=10, y=1.0)
+    fig.tight_layout()
+    return fig
+
+
+def draw_matrix_speed(certs: list[dict], plt) -> list[tuple[str, object]]:
+    """Per op: fraction of a memory copy at each fixed shape (cold, float32 or the first dtype
+    timed), one bar per implementation: (op, figure) pairs."""
+    by_op: dict[str, dict[str, dict[str, float]]] = {}
+    for c in certs:
+        entries = (c.get("speed") or {}).get("dtypes", {})
+        entry = entries.get("float32") or next(iter(entries.values()), {})
+        cold = {r["shape"]: r["copy_fraction"] for r in entry.get("rows", []) if r["path"] == "cold" and "copy_fraction" in r}
+        if cold:
+            by_op.setdefault(c["op"], {})[c["implementation"]] = cold
+    figures = []
+    for op, impls in by_op.items():
+        shapes = list(dict.fromkeys(s for cold in impls.values() for s in cold))
+        fig, ax = plt.subplots(figsize=(1.2 + 1.4 * len(shapes), 2.8))
+        width = 0.8 / len(impls)
+        for i, (name, cold) in enumerate(impls.items()):
+            xs = [j - 0.4 + width * (i + 0.5) for j, s in enumerate(shapes) if s in cold]
+            ax.bar(xs, [cold[s] for s in shapes if s in cold], width=width, label=name)
+        ax.axhline(1.0, color="k", lw=0.8)
+        ax.set_xticks(range(len(shapes)))
+        ax.set_xticklabels(shapes, fontsize=7)
+        ax.set_ylabel("fraction of a memory copy", fontsize=8)
+        ax.set_title(f"{op}: speed, cold path", fontsize=9)
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.legend(fontsize=6)
+        fig.tight_layout()
+        figures.append((op, fig))
+    return figures

@@ -1,0 +1,154 @@
+"""The speed section of a certificate: "is it right" answered, now "how fast".
+
+Run by the worker (``{"cmd": "speed"}``) after every property of a certification
+has finished, in the same kind of isolated child, one certification at a time
+(so that no property runs beside the clock). A crash or hang while timing is
+recorded in the section; the verdict was decided before and is never lost.
+
+For each dtype and each shape (:data:`SHAPES`, plus the user's pinned sizes) and
+each path (cold: a fresh output per call; warm: a pre-touched output, see
+suite/timing.py), it reports
+
+* the median and the spread (25th and 75th percentiles) of repeated calls, each
+  synchronised (``block_until_ready`` for JAX; CUDA events on CUDA);
+* GB/s of the bytes the op must move (suite.bandwidth.bytes_moved: the input
+  read once, the output written once) at the median;
+* that as a fraction of a plain memory copy measured just before, in the same
+  process (on CUDA a device-to-device copy timed with events): only a same-run
+  ratio means anything on a shared machine;
+* the speed relative to the backend's own baseline, timed in the same rounds,
+  interleaved with the target: ``baseline median / target median``, so 2.0 is
+  twice as fast as the baseline. The baselines: numpy-reference for a NumPy
+  target, torch eager (torch-cpu, torch-cuda) for torch, ``jax.nn`` under jit for
+  JAX. A built-in that is its own baseline has no ratio.
+
+``SOFTMAX_SUITE_BENCH_SMOKE=1`` shrinks every shape to at most 8 x 64 (the
+suite's own tests use it; the asv benchmarks read the same variable).
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+from typing import Callable
+
+import numpy as np
+
+from suite import timing
+from suite.adapter import Adapter
+
+SHAPES = ("4096x1024", "32x50257", "1024x32768")
+PATHS = ("cold", "warm")
+PINNED_ROWS = 32  # a pinned class count K is timed at 32 x K (32 rows of a vocabulary, as in 32x50257)
+PINNED_CLASSES = 1024  # a pinned row count R is timed at R x 1024
+MAX_ELEMENTS = 1 << 28  # a pinned shape past this (1 GiB of float32) is not timed: named, with the reason
+ROUNDS = 3  # target and baseline alternate this many times, so both see the same machine load
+SMOKE_ENV = timing.SMOKE_ENV
+TIMING_MARK = "softmax-suite speed: timing"
+
+
+def shapes_for(classes=(), rows=()) -> list[str]:
+    """The fixed shapes, then one per pinned size: R x K for every pinned pair, 32 x K for a
+    pinned class count alone, R x 1024 for a pinned row count alone."""
+    pinned = [(r, k) for r in rows for k in classes] or [(PINNED_ROWS, k) for k in classes] or [(r, PINNED_CLASSES) for r in rows]
+    return list(dict.fromkeys(list(SHAPES) + [f"{r}x{k}" for r, k in pinned]))
+
+
+def baseline_name(backend: str, device: str) -> str | None:
+    return timing.BASELINES.get((backend, device))
+
+
+def _summary(times: list[float], nbytes: int) -> dict:
+    q1, median, q3 = np.percentile(times, [25, 50, 75]).tolist()
+    return {"median_s": median, "spread_s": [q1, q3], "runs": len(times), "gbps": nbytes / median / 1e9}
+
+
+def _interleaved(target: timing.Call, baseline: timing.Call | None, clock) -> tuple[list[float], list[float]]:
+    """Samples of the target and the baseline, taken in alternating rounds."""
+    budget = 0.0 if timing.smoke() else 0.1
+    ours: list[float] = []
+    theirs: list[float] = []
+    slow = target.first_s > 0.5  # a slow implementation gets one round, so timing stays within --timeout
+    for _ in range(1 if timing.smoke() or slow else ROUNDS):
+        ours += timing.sample_seconds(target.run, min_runs=3, budget=budget, clock=clock)
+        if baseline is not None:
+            theirs += timing.sample_seconds(baseline.run, min_runs=3, budget=budget, clock=clock)
+    return ours, theirs
+
+
+def measure_row(adapter: Adapter, baseline: Adapter | None, op: str, dtype: str, shape: str, path: str) -> dict:
+    """One (shape, path) row of the section; a path the adapter cannot take is a row with a note."""
+    row = {"shape": shape, "path": path}
+    real = timing.real_shape(shape)
+    if real[0] * real[1] > MAX_ELEMENTS:
+        return {**row, "note": f"not timed: {shape} has more than 2**28 elements"}
+    if path == "warm" and timing.warm_kind(adapter, op) is None:
+        return {**row, "note": timing.no_warm_reason(adapter, op)}
+    target = timing.prepare_call(adapter, op, real, dtype, path)
+    other = None
+    try:
+        if baseline is not None and (path == "cold" or timing.warm_kind(baseline, op) is not None):
+            other = timing.prepare_call(baseline, op, real, dtype, path)
+        copy = timing.copy_bandwidth(adapter.device)
+        ours, theirs = _interleaved(target, other, timing.clock_for(adapter))
+    finally:
+        for call in (target, other):
+            if call is not None:
+                call.close()
+    row.update(_summary(ours, target.nbytes), bytes=target.nbytes, copy_gbps=copy / 1e9)
+    row["copy_fraction"] = row["gbps"] * 1e9 / copy
+    row["warm_by"] = timing.warm_kind(adapter, op) if path == "warm" else ""
+    if theirs:
+        row["baseline_median_s"] = statistics.median(theirs)
+        row["vs_baseline"] = row["baseline_median_s"] / row["median_s"]
+    elif baseline is not None:
+        row["note"] = f"no baseline ratio: {timing.no_warm_reason(baseline, op)}"
+    return row
+
+
+def announce_on_stderr(shape: str, path: str) -> None:
+    """What the worker prints before each row, so that the parent can name it if the process dies."""
+    print(f"{TIMING_MARK} {shape} {path}", file=sys.stderr, flush=True)
+
+
+def measure(adapter: Adapter, op: str, dtype: str, shapes: list[str], baseline: Adapter | None,
+            *, announce: Callable[[str, str], None] | None = None) -> dict:
+    """The section for one dtype: a row per (shape, path). A call that raises becomes the row's
+    error (the other rows still run); a crash of the process is recorded by the parent."""
+    rows = []
+    for shape in shapes:
+        for path in PATHS:
+            if announce is not None:
+                announce(shape, path)
+            try:
+                rows.append(measure_row(adapter, baseline, op, dtype, shape, path))
+            except Exception as exc:  # noqa: BLE001 - a failure while timing is a row, never a lost verdict
+                rows.append({"shape": shape, "path": path, "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"})
+    section = {"rows": rows, "baseline": baseline.name if baseline is not None else None, "clock": "CUDA events" if adapter.device == "cuda" else "perf_counter"}
+    if timing.smoke():
+        section["note"] = f"{SMOKE_ENV}=1: every shape shrunk to at most 8x64 (a test of the code path, not a measurement)"
+    return section
+
+
+def last_timed(stderr: str) -> str:
+    """The "shape path" the worker was timing when it died, from its stderr ("" if none)."""
+    lines = [line for line in stderr.splitlines() if line.startswith(TIMING_MARK)]
+    return lines[-1][len(TIMING_MARK):].strip() if lines else ""
+
+
+def describe(row: dict) -> str:
+    """ "1024x32768 cold: 12.3 GB/s, 0.61 of copy, 1.05x the baseline" (or the row's note or error)."""
+    if "gbps" not in row:
+        return f"{row['shape']} {row['path']}: {row.get('error') or row.get('note', '')}"
+    text = f"{row['shape']} {row['path']}: {row['gbps']:.3g} GB/s, {row['copy_fraction']:.2f} of copy"
+    if "vs_baseline" in row:
+        text += f", {row['vs_baseline']:.2f}x the baseline"
+    return text
+
+
+def headline(entry: dict) -> str:
+    """One line for a dtype's section: its error, or the largest fixed shape's cold row."""
+    if "error" in entry:
+        return entry["error"]
+    rows = [r for r in entry.get("rows", []) if r["path"] == "cold"]
+    timed = [r for r in rows if "gbps" in r] or rows
+    return describe(max(timed, key=lambda r: r.get("bytes", 0))) if timed else ""

@@ -1,0 +1,166 @@
+"""The speed section of a certificate (suite/speed_section.py): timed after the verdict, in the
+worker, never losing it; GB/s, fraction of a copy and the ratio to the backend's baseline, each
+able to tell a slow implementation from a fast one.
+
+conftest.py shrinks every timed shape (SOFTMAX_SUITE_BENCH_SMOKE=1) for the certifications of
+the other tests; the tests here that need real shapes unset it.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from suite import reports, speed_report, speed_section, timing
+from suite.adapter import builtin, load_target
+from suite.certify import certify
+from suite.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMING = ROOT / "tests" / "targets" / "timing_targets.py"
+FEW = ["output_contract", "sums_to_one"]
+
+
+def _certify(name, **kw):
+    kw.setdefault("properties", FEW)
+    return certify(f"{TIMING}:{name}", "softmax", dtypes=["float32"], jobs=1, **kw)
+
+
+def test_the_section_is_in_the_certificate_its_markdown_and_html(tmp_path):
+    cert = _certify("softmax_with_out")
+    speed = cert["speed"]
+    assert cert["certified"] and speed["measured"]
+    assert speed["shapes"][:3] == ["4096x1024", "32x50257", "1024x32768"]
+    assert speed["baseline"] == "numpy-reference"
+    rows = speed["dtypes"]["float32"]["rows"]
+    assert {(r["shape"], r["path"]) for r in rows} == {(s, p) for s in speed["shapes"] for p in ("cold", "warm")}
+    for r in rows:
+        low, high = r["spread_s"]
+        assert low <= r["median_s"] <= high and r["runs"] >= 3
+        assert r["gbps"] == pytest.approx(r["bytes"] / r["median_s"] / 1e9)
+        assert r["copy_fraction"] == pytest.approx(r["gbps"] * 1e9 / (r["copy_gbps"] * 1e9))
+        if r["path"] == "cold":
+            assert r["vs_baseline"] > 0
+        else:  # numpy-reference takes no out=: no warm baseline to compare with
+            assert "vs_baseline" not in r and r["note"].startswith("no baseline ratio: warm path: numpy-reference")
+    assert {r["warm_by"] for r in rows if r["path"] == "warm"} == {"out"}
+    reports.write_certificate(cert, tmp_path)
+    assert json.loads((tmp_path / "certificate.json").read_text())["speed"]["dtypes"]["float32"]["rows"]
+    md = (tmp_path / "certificate.md").read_text()
+    assert "## Speed" in md and "| float32 | 1024x32768 | warm |" in md
+    html = (tmp_path / "index.html").read_text()
+    assert 'id="speed"' in html and "against a memory copy" in html  # the table and the chart
+
+
+def test_no_speed_skips_it_and_says_so():
+    cert = _certify("softmax_with_out", speed=False)
+    assert cert["speed"] == {"measured": False, "reason": "not measured (--no-speed, or nothing to time)"}
+    assert "timing" not in "".join(cert["timings"]["units_s"])
+
+
+def test_a_crash_while_timing_is_recorded_and_the_verdict_survives():
+    cert = _certify("crashes_when_timed")
+    assert cert["certified"], cert["reasons"]  # every property passed before the timing began
+    entry = cert["speed"]["dtypes"]["float32"]
+    assert entry["failure_kind"] == "crash"
+    assert "crashed with signal SIGABRT while timing 4096x1024 cold" in entry["error"]
+    assert speed_report.matrix_cells(cert) == {"speed": entry["error"]}
+
+
+def test_an_exception_while_timing_costs_its_rows_only():
+    cert = _certify("raises_when_timed")
+    assert cert["certified"]
+    rows = cert["speed"]["dtypes"]["float32"]["rows"]
+    cold = [r for r in rows if r["path"] == "cold"]
+    assert cold and all(r["error"] == "MemoryError: no room for the timing run" for r in cold)
+    assert all(r["note"].startswith("warm path:") for r in rows if r["path"] == "warm")  # no out=: not timed
+
+
+def test_cli_prints_the_section_and_no_speed_drops_it(tmp_path, capsys):
+    args = ["certify", f"{TIMING}:softmax_with_out", "--op", "softmax", "--dtypes", "float32", "--properties", "output_contract", "-q", "--jobs", "1"]
+    assert main(args + ["--report", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    assert "vs baseline" in out and "speed: baseline: numpy-reference" in out
+    assert main(args + ["--report", str(tmp_path / "b"), "--no-speed"]) == 0
+    assert "vs baseline" not in capsys.readouterr().out
+    assert main(args + ["--report", str(tmp_path / "c"), "--speed-dtypes", "float16"]) == 2  # not a dtype certified
+
+
+def test_pinned_sizes_are_timed_too():
+    assert speed_section.shapes_for([50257], []) == list(speed_section.SHAPES)  # 32x50257 is already there
+    assert speed_section.shapes_for([129920], []) == list(speed_section.SHAPES) + ["32x129920"]
+    assert speed_section.shapes_for([], [65536]) == list(speed_section.SHAPES) + ["65536x1024"]
+    assert speed_section.shapes_for([7], [3, 5]) == list(speed_section.SHAPES) + ["3x7", "5x7"]
+    cert = _certify("softmax_with_out", classes="129920")
+    assert cert["speed"]["shapes"][-1] == "32x129920"
+
+
+def test_matrix_rows_per_op(tmp_path):
+    cert = _certify("softmax_with_out")
+    cells = speed_report.matrix_cells(cert)
+    assert set(cells) == {f"speed {s}, {p}" for s in speed_section.SHAPES for p in ("cold", "warm")}
+    assert all("GB/s" in c and "of copy" in c for c in cells.values())
+    assert all("x baseline" in c for name, c in cells.items() if name.endswith("cold"))
+    data = reports.matrix_data([cert], {})
+    assert ("softmax", "speed 1024x32768, cold") in data["rows"]
+
+
+@pytest.fixture
+def real_shapes(monkeypatch):
+    monkeypatch.delenv(speed_section.SMOKE_ENV, raising=False)
+
+
+def test_a_planted_threefold_slowdown_shows_against_the_baseline(real_shapes):
+    """At a real shape, three times the reference's work reads about 1/3 of the baseline's speed;
+    the reference itself, wrapped as a third-party target, about 1 (same-run ratios)."""
+    slow = load_target(f"{TIMING}:three_times_the_work", "softmax")
+    same = load_target("implementations.numpy_reference:softmax", "softmax")
+    baseline = builtin("numpy-reference")
+    slow_row = speed_section.measure_row(slow, baseline, "softmax", "float32", "1024x4096", "cold")
+    same_row = speed_section.measure_row(same, baseline, "softmax", "float32", "1024x4096", "cold")
+    assert slow_row["vs_baseline"] < 0.6, slow_row
+    assert 0.6 < same_row["vs_baseline"] < 1.6, same_row
+    assert slow_row["copy_fraction"] < same_row["copy_fraction"]
+    assert slow_row["bytes"] == 2 * 1024 * 4096 * 4  # read once, written once
+
+
+def test_a_fused_kernel_gets_more_of_the_copy_bandwidth_than_the_readable_reference(real_shapes):
+    fused = builtin("numba-fused")
+    if not fused.available:
+        pytest.skip(fused.unavailable_reason())
+    reference = builtin("numpy-reference")
+    row = speed_section.measure_row(fused, reference, "softmax", "float32", "1024x4096", "cold")
+    assert row["vs_baseline"] > 1.1, row
+    assert 0 < row["copy_fraction"] <= 1.5  # a fraction of the copy, not an absolute figure
+
+
+def test_paths_an_implementation_cannot_take_are_named():
+    ref = builtin("numpy-reference")
+    row = speed_section.measure_row(ref, None, "softmax", "float32", "4096x1024", "warm")
+    assert row["note"].startswith("warm path: numpy-reference softmax takes no out=")
+    assert "gbps" not in row
+    big = speed_section.measure_row(ref, None, "softmax", "float32", "65536x65536", "cold")
+    assert "gbps" in big or "not timed" in big["note"]  # shrunk in smoke mode; named when real
+
+
+def test_every_op_can_be_timed():
+    ref = builtin("numpy-reference")
+    for op in ref.ops:
+        row = speed_section.measure_row(ref, None, op, "float32", "32x50257", "cold")
+        assert row["gbps"] > 0, (op, row)
+
+
+def test_the_clock_is_cuda_events_on_cuda_and_the_host_clock_elsewhere():
+    assert timing.clock_for(builtin("torch-cpu")) is timing.host_seconds
+    assert timing.clock_for(builtin("torch-cuda")) is timing.device_seconds
+
+
+@pytest.mark.skipif(not builtin("torch-cuda").available, reason="needs CUDA (torch-cuda unavailable here)")
+def test_on_cuda_the_section_uses_events_and_an_hbm_copy(real_shapes):
+    cuda = builtin("torch-cuda")
+    section = speed_section.measure(cuda, "softmax", "float32", list(speed_section.SHAPES), None)
+    assert section["clock"] == "CUDA events"
+    cold = [r for r in section["rows"] if r["path"] == "cold"]
+    assert all(r["gbps"] > 0 and r["copy_gbps"] > 100 for r in cold), cold  # HBM, not host memory
+    assert all("caching allocator" in r["note"] for r in section["rows"] if r["path"] == "warm")
