@@ -26,6 +26,7 @@ DEFAULT_REPORTS = Path("reports")
 STATUS_MARK = {PASS: "pass", FAIL: "FAIL", IMPL_DEFINED: "implementation-defined", SKIP: "skipped"}
 # A graded property that measured nothing for a dtype (low_precision_rounding on float32) is not applicable.
 NOT_APPLICABLE = "n/a"
+LONG_VALUE_CHARS = 400  # longer counterexample values are cut in the readable failure reports
 
 
 def status_mark(entry: dict) -> str:
@@ -90,10 +91,29 @@ def write_certificate(cert: dict, directory: Path | str | None = None) -> list[P
     JSON and Markdown come first, and an HTML page that cannot be rendered becomes the
     Markdown with the reason (a plot that cannot be drawn is already only a note in the page)."""
     directory = Path(directory) if directory is not None else default_certificate_dir(cert)
+    inputs = save_inputs(cert)
     markdown = certificate_markdown(cert)
-    files = {"certificate.json": to_json(cert), "certificate.md": markdown}
+    files = {**inputs, "certificate.json": to_json(cert), "certificate.md": markdown}
     files["index.html"] = _html_or_fallback(lambda: certificate_html(cert), markdown, "certificate.md", f"softmax-suite: {cert['target']} {cert['op']}")
     return write_files(directory, files)
+
+
+def save_inputs(cert: dict) -> dict[str, bytes]:
+    """The arrays of each failure whose inline repro is long, as ``inputs/PROPERTY-DTYPE.npz``
+    files beside the certificate; the outcome's ``repro`` becomes the short line that loads its
+    file (run it in the certificate's folder) and ``input_file`` names it. Changes ``cert`` in place."""
+    import base64
+
+    files = {}
+    for p in cert["properties"]:
+        for dtype, o in p["dtypes"].items():
+            blob, short = o.pop("inputs_npz", ""), o.pop("repro_from_file", "")
+            if not blob:
+                continue
+            name = f"inputs/{slug(p['name'])}-{dtype}.npz"
+            files[name] = base64.b64decode(blob)
+            o["input_file"], o["repro"] = name, short.replace("{inputs}", name)
+    return files
 
 
 def _html_or_fallback(render: Callable[[], str], markdown: str, markdown_name: str, title: str) -> str:
@@ -212,13 +232,17 @@ def failure_reports(cert: dict, first_per_property: bool = False) -> list[str]:
                 continue
             lines = [f"{p['name']} failed for {cert['op']} on {cert['implementation']} ({dtype}): {o['message'].strip()}"]
             for label, value in o.get("counterexample", {}).items():
+                if len(value) > LONG_VALUE_CHARS:  # a kernel-scale array: the exact value stays in certificate.json
+                    kept = o.get("input_file") or "certificate.json"
+                    value = f"{value[:LONG_VALUE_CHARS - 80]} ... ({len(value)} characters in all; exactly in {kept})"
                 lines.append(f"  {label} = {value}")
             if o.get("expected"):
                 lines.append(f"  expected: {o['expected']}")
             if o.get("got"):
                 lines.append(f"  got:      {o['got']}")
             if o.get("repro"):
-                lines.append(f"  repro: {o['repro']}")
+                where = " (in the certificate's folder)" if o.get("input_file") else ""
+                lines.append(f"  repro{where}: {o['repro']}")
             if o.get("shrink_stopped"):
                 lines.append("  (shrinking stopped at its time limit: this input fails as shown, but may not be the smallest that does)")
             out.append("\n".join(lines))

@@ -11,7 +11,7 @@ import traceback
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from hypothesis import HealthCheck, given, seed as hypothesis_seed, settings as Settings, strategies as st
@@ -60,6 +60,11 @@ class Outcome:
     # not be minimal, though it fails as shown).
     shrink_s: float = 0.0
     shrink_stopped: bool = False
+    # A repro longer than SHORT_REPRO_CHARS also comes as the call's arrays (an .npz, base64) and a
+    # short repro that loads them from "{inputs}": the certificate writer saves the file beside
+    # the certificate and puts the short line in ``repro`` (suite.reports.save_inputs).
+    inputs_npz: str = ""
+    repro_from_file: str = ""
 
     @property
     def test_id(self) -> str:
@@ -185,18 +190,45 @@ def _native(adapter: Adapter, a: np.ndarray, layout) -> Any:
     return adapter.from_numpy(a)
 
 
-def repro_line(adapter: Adapter, op: str, call, layout: str | None = None) -> str:
+SHORT_REPRO_CHARS = 400
+
+
+def repro_line(adapter: Adapter, op: str, call, layout: str | None = None, render_array=format_array, prelude: str = "") -> str:
+    """``python -c "..."`` that calls the implementation on the call's arguments, each array
+    written by ``render_array(index, array)`` (default: inline, exactly)."""
     if call is None:
         return ""
     args, kwargs = call
     # with a layout, impl.layouts[name].build rebuilds the view (from_numpy where it does not apply)
     native = f"impl.layouts[{layout!r}].build" if layout is not None else "impl.from_numpy"
-    rendered = [f"{native}({format_array(a)})" if isinstance(a, np.ndarray) else repr(a) for a in args]
+    if render_array is format_array:
+        render_array = lambda i, a: format_array(a)  # noqa: E731
+    rendered = [f"{native}({render_array(i, a)})" if isinstance(a, np.ndarray) else repr(a) for i, a in enumerate(args)]
     rendered += [f"{k}={v!r}" for k, v in kwargs.items()]
     return (
         "python -c \"import numpy as np, ml_dtypes; from suite.adapter import builtin, load_target; "
-        f"impl = {adapter.origin}; print(impl.to_numpy(impl.ops[{op!r}]({', '.join(rendered)})))\""
+        f"impl = {adapter.origin}; {prelude}print(impl.to_numpy(impl.ops[{op!r}]({', '.join(rendered)})))\""
     )
+
+
+def inputs_file(call) -> tuple[str, Callable[[int, np.ndarray], str]]:
+    """The call's arrays as a base64 .npz (bfloat16 stored as its uint16 bits, since .npz has no
+    such dtype) and how a repro reads array ``i`` back from the file "{inputs}"."""
+    import base64
+    import io
+
+    args, _ = call
+    arrays = {}
+    for i, a in enumerate(args):
+        if isinstance(a, np.ndarray):
+            arrays[f"arg{i}"] = a.view(np.uint16) if a.dtype == dt.numpy_dtype("bfloat16") else a
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+
+    def read(i: int, a: np.ndarray) -> str:
+        return f"f['arg{i}'].view(ml_dtypes.bfloat16)" if a.dtype == dt.numpy_dtype("bfloat16") else f"f['arg{i}']"
+
+    return base64.b64encode(buffer.getvalue()).decode("ascii"), read
 
 
 @contextmanager
@@ -403,6 +435,9 @@ def _record_failure(outcome: Outcome, failure: PropertyFailed, adapter: Adapter,
     outcome.expected = _show(failure.expected)
     outcome.got = _show(failure.got)
     outcome.repro = repro_line(adapter, op, record["call"], record.get("layout"))
+    if len(outcome.repro) > SHORT_REPRO_CHARS:
+        outcome.inputs_npz, read = inputs_file(record["call"])
+        outcome.repro_from_file = repro_line(adapter, op, record["call"], record.get("layout"), read, "f = np.load('{inputs}'); ")
 
 
 def _record_suite_error(outcome: Outcome, exc: Exception, record: dict) -> None:

@@ -6,8 +6,10 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from suite import dtypes as dt
 from suite import reports
 from suite.certify import SCHEMA_VERSION, certify
 
@@ -293,3 +295,37 @@ def test_declared_unsupported_dtypes_are_recorded_not_run(tmp_path):
     assert "(unsupported: bfloat16)" in reports.matrix_markdown([cert], {})
     with pytest.raises(UsageError, match="unknown dtype 'float8'"):
         certify("implementations.numpy_reference:softmax", "softmax", unsupported_dtypes=["float8"])
+
+
+def test_a_long_counterexample_is_saved_beside_the_certificate_with_a_short_repro(tmp_path):
+    """The repro of a kernel-scale counterexample would be kilobytes of array literal: the arrays
+    go to inputs/PROPERTY-DTYPE.npz and the repro loads them (run in the certificate's folder)."""
+    import subprocess
+    import sys
+
+    target = f"{Path(__file__).resolve().parent / 'targets' / 'bad_targets.py'}:wrong_past_40_classes"
+    cert = certify(target, "softmax", dtypes=["float32"], properties=["sums_to_one"], jobs=1, speed=False)
+    reports.write_certificate(cert, tmp_path)
+    o = next(p for p in cert["properties"] if p["name"] == "sums_to_one")["dtypes"]["float32"]
+    assert o["input_file"] == "inputs/sums_to_one-float32.npz" and (tmp_path / o["input_file"]).is_file()
+    assert "inputs_npz" not in json.loads((tmp_path / "certificate.json").read_text())["properties"][0]["dtypes"]["float32"]
+    assert len(o["repro"]) < 400 and "np.load('inputs/sums_to_one-float32.npz')" in o["repro"]
+    code = o["repro"].split('python -c "', 1)[1].rsplit('"', 1)[0]
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert run.returncode == 0, run.stderr
+    assert "0.0157" in run.stdout  # 1.01 / 64: the wrong output, reproduced from the file
+    assert "in the certificate's folder" in "\n".join(reports.failure_reports(cert))
+
+
+def test_bfloat16_inputs_survive_the_file():
+    import base64
+    import io
+
+    from suite.runner import inputs_file
+
+    x = np.array([[1.5, -np.inf, 3.0]], dtype=dt.numpy_dtype("bfloat16"))
+    blob, read = inputs_file(((x, np.array([2, 0])), {}))
+    f = np.load(io.BytesIO(base64.b64decode(blob)))
+    assert read(0, x) == "f['arg0'].view(ml_dtypes.bfloat16)" and read(1, np.array([2])) == "f['arg1']"
+    assert np.array_equal(f["arg0"].view(dt.numpy_dtype("bfloat16")), x, equal_nan=True)

@@ -52,3 +52,13 @@ def chatty(x, axis=-1):
     from implementations.numpy_reference import softmax
 
     return softmax(x, axis=axis)
+
+
+def wrong_past_40_classes(x, axis=-1):
+    """Right on short rows, 1% too large on rows of more than 40 classes: its counterexamples are
+    long arrays, so its repro loads them from a file beside the certificate."""
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    out = e / e.sum(axis=axis, keepdims=True)
+    if x.shape[axis] > 40:
+        out = out * np.asarray(1.01, dtype=x.dtype)
+    return out.astype(x.dtype)
