@@ -130,6 +130,7 @@ def check_options(profile: str, policy: str, timeout: float | None) -> float:
 def machine() -> dict:
     return {
         "platform": platform.platform(),
+        "node": platform.node(),
         "machine": platform.machine(),
         "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
@@ -719,6 +720,7 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
         "reasons": headline,
         "load_error": r.load_error,
         "library_versions": versions,
+        "implementation_versions": dict(info.get("versions", {})),
         "machine": machine(),
         "properties": properties,
         "implementation_defined": impl_defined,

@@ -133,6 +133,20 @@ def build_parser() -> argparse.ArgumentParser:
         "(none may be rejected); adds the kill rate, mutants per property and false rejections to the report",
     )
     run.add_argument("--zoo-seeds", type=int, default=20, metavar="N", help="seeds for each correct zoo implementation (default 20)")
+    matrix = sub.add_parser(
+        "matrix",
+        help="assemble one conformance matrix from certificates made anywhere (other machines, a GPU job)",
+        description="Read every certificate.json under PATH... (certify or run reports, copied from any machine) and "
+        "write matrix.md, matrix.html and matrix.json: one column per implementation, labelled with its device and "
+        "host where the certificates hold it from more than one; of two certificates of the same implementation, op, "
+        "device and host the newer counts.",
+        epilog="example:\n  softmax-suite run --report reports/cpu                      # on the CPU machine\n"
+        "  softmax-suite certify torch-cuda --op softmax --report reports/gpu/softmax   # on the GPU machine\n"
+        "  softmax-suite matrix reports/cpu reports/gpu --report reports/all\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    matrix.add_argument("paths", nargs="+", metavar="PATH", help="certificate.json files, or folders searched for them")
+    matrix.add_argument("--report", metavar="DIR", default="reports/merged", help="output directory (default reports/merged)")
     _bench_parser(sub)
     return parser
 
@@ -288,6 +302,8 @@ def _main(argv) -> int:
         return cmd_run(args)
     if args.command == "bench":
         return cmd_bench(args)
+    if args.command == "matrix":
+        return cmd_matrix(args)
     parser.print_help()
     return EXIT_USAGE
 
@@ -340,6 +356,16 @@ def cmd_certify(args) -> int:
     print(verdict)
     print(f"certificate: {directory / 'certificate.json'} ({time.monotonic() - start:.1f}s)")
     return EXIT_OK if cert["certified"] else EXIT_NOT_CERTIFIED
+
+
+def cmd_matrix(args) -> int:
+    from suite.merge import merge
+
+    written, certs = merge(args.paths, args.report)
+    hosts = sorted({c["machine"].get("node", "") for c in certs})
+    print(f"{len(certs)} certificates from {len(hosts)} machine(s) ({', '.join(h or '?' for h in hosts)})")
+    print(f"conformance matrix: {Path(args.report) / 'matrix.html'} and {Path(args.report) / 'matrix.md'}")
+    return EXIT_OK
 
 
 def cmd_bench(args) -> int:

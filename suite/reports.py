@@ -600,17 +600,31 @@ def certificate_html(cert: dict, link_back: str | None = None) -> str:
 # --------------------------------------------------------------------------- the matrix
 
 
+def column_label(cert: dict, certs: list[dict]) -> str:
+    """A matrix column: the implementation, and where the certificates hold the same one from
+    several machines or devices (merged with ``softmax-suite matrix``), its device and host."""
+    same = {(c["device"], c["machine"].get("node", "")) for c in certs if c["implementation"] == cert["implementation"]}
+    if len(same) <= 1:
+        return cert["implementation"]
+    return f"{cert['implementation']} ({cert['device']} on {cert['machine'].get('node') or 'an unnamed host'})"
+
+
 def matrix_data(certs: list[dict], unavailable: dict[str, str]) -> dict:
-    """Columns: implementations; rows: (op, property or behaviour); cells: a short status."""
+    """Columns: implementations (and device and host, where one ran on several); rows: (op,
+    property or behaviour); cells: a short status."""
     columns = []
     for c in certs:
-        if c["implementation"] not in columns:
-            columns.append(c["implementation"])
+        if column_label(c, certs) not in columns:
+            columns.append(column_label(c, certs))
     rows: dict[tuple[str, str], dict[str, str]] = {}
     verdicts: dict[tuple[str, str], str] = {}
     for c in certs:
-        verdicts[(c["op"], c["implementation"])] = c["verdict"]
-        rows.setdefault((c["op"], "dtypes certified"), {})[c["implementation"]] = dtypes_cell(c)
+        column = column_label(c, certs)
+        verdicts[(c["op"], column)] = c["verdict"]
+        versions = c.get("implementation_versions") or {}
+        rows.setdefault((c["op"], "versions"), {})[column] = ", ".join(f"{k} {v}" for k, v in versions.items()) or "-"
+        rows.setdefault((c["op"], "device"), {})[column] = f"{c['device']} ({c['machine'].get('processor') or c['machine'].get('machine', '')}, {c['machine'].get('cpu_count')} CPUs)"
+        rows.setdefault((c["op"], "dtypes certified"), {})[column] = dtypes_cell(c)
         for p in c["properties"]:
             if p["status"] == IMPL_DEFINED:
                 cell = property_detail(p)
@@ -625,11 +639,11 @@ def matrix_data(certs: list[dict], unavailable: dict[str, str]) -> dict:
                 cell = "pass"
                 if p.get("worst_ulp") not in (None, ""):
                     cell += f" ({fmt_ulp(p['worst_ulp'])} ULP)"
-            rows.setdefault((c["op"], p["name"]), {})[c["implementation"]] = cell
+            rows.setdefault((c["op"], p["name"]), {})[column] = cell
         for name, cell in error_profile_cells(c.get("accuracy", {})).items():
-            rows.setdefault((c["op"], name), {})[c["implementation"]] = cell
+            rows.setdefault((c["op"], name), {})[column] = cell
         for name, cell in speed_report.matrix_cells(c).items():
-            rows.setdefault((c["op"], name), {})[c["implementation"]] = cell
+            rows.setdefault((c["op"], name), {})[column] = cell
     return {"columns": columns, "unavailable": unavailable, "verdicts": verdicts, "rows": rows}
 
 
@@ -708,13 +722,25 @@ def _cell_class(text: str) -> str:
     return IMPL_DEFINED
 
 
+def provenance(certs: list[dict]) -> str:
+    """Where the matrix's certificates come from: profile, seed and policy, and the machine(s)."""
+    settings = sorted({(c["profile"], c["seed"], c["policy"]) for c in certs})
+    said = "; ".join(f"profile {p}, seed {s}, policy {q}" for p, s, q in settings)
+    machines = {}
+    for c in certs:
+        machines.setdefault(c["machine"].get("node", ""), c["machine"].get("platform", ""))
+    if len(machines) == 1:
+        return f"{said[0].upper()}{said[1:]}; {next(iter(machines.values()))}."
+    where = "; ".join(f"{node or '?'} ({platform})" for node, platform in machines.items())
+    return f"{said[0].upper()}{said[1:]}. Certificates from {len(machines)} machines: {where}."
+
+
 def matrix_markdown(certs: list[dict], unavailable: dict[str, str], links: dict | None = None, zoo: dict | None = None) -> str:
     m = matrix_data(certs, unavailable)
     cols = m["columns"]
     lines = ["# softmax-suite conformance matrix", ""]
     if certs:
-        c0 = certs[0]
-        lines += [f"Profile {c0['profile']}, seed {c0['seed']}, policy {c0['policy']}; {c0['machine'].get('platform')}.", ""]
+        lines += [provenance(certs), ""]
     if unavailable:
         lines += ["Unavailable implementations:", ""] + [f"- **{n}**: {r}" for n, r in unavailable.items()] + [""]
     ops = []
@@ -746,8 +772,7 @@ def matrix_html(certs: list[dict], unavailable: dict[str, str], links: dict | No
     cols = m["columns"]
     parts = ["<h1>softmax-suite conformance matrix</h1>"]
     if certs:
-        c0 = certs[0]
-        parts.append(f"<p>Profile {_e(c0['profile'])}, seed {_e(c0['seed'])}, policy {_e(c0['policy'])}; {_e(c0['machine'].get('platform'))}.</p>")
+        parts.append(f"<p>{_e(provenance(certs))}</p>")
     if unavailable:
         parts.append("<h2>Unavailable implementations</h2><ul id=\"unavailable\">" + "".join(f"<li><b>{_e(n)}</b>: {_e(r)}</li>" for n, r in unavailable.items()) + "</ul>")
     ops = []

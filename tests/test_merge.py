@@ -1,0 +1,62 @@
+"""softmax-suite matrix: certificates made on several machines or devices merge into one matrix,
+a column per implementation (with device and host where it ran on more than one)."""
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from suite import reports
+from suite.certify import certify
+from suite.cli import main
+from suite.merge import find_certificates, newest
+
+
+@pytest.fixture(scope="module")
+def cert():
+    return certify("numpy-reference", "logsumexp", dtypes=["float32"], properties=["output_contract", "definition"], jobs=1, speed=False)
+
+
+def _as_if_from(cert, node, device="cpu", created="2026-12-01T00:00:00+00:00"):
+    other = copy.deepcopy(cert)
+    other["machine"]["node"] = node
+    other["device"] = device
+    other["timings"]["created"] = created
+    return other
+
+
+def test_two_machines_give_two_labelled_columns_with_links(cert, tmp_path, capsys):
+    reports.write_certificate(_as_if_from(cert, "ci-runner"), tmp_path / "cpu" / "numpy-reference" / "logsumexp")
+    reports.write_certificate(_as_if_from(cert, "gpu-box"), tmp_path / "gpu" / "logsumexp")
+    (tmp_path / "cpu" / "matrix.json").write_text(json.dumps({"unavailable": {"torch-cuda": "no CUDA device", "numpy-reference": "x"}}))
+    assert main(["matrix", str(tmp_path / "cpu"), str(tmp_path / "gpu"), "--report", str(tmp_path / "all")]) == 0
+    assert "2 certificates from 2 machine(s) (ci-runner, gpu-box)" in capsys.readouterr().out
+    md = (tmp_path / "all" / "matrix.md").read_text()
+    assert "numpy-reference (cpu on ci-runner)" in md and "numpy-reference (cpu on gpu-box)" in md
+    assert "Certificates from 2 machines" in md
+    assert "[certified](../cpu/numpy-reference/logsumexp/index.html)" in md
+    assert "**torch-cuda**: no CUDA device" in md  # unavailable there, and covered nowhere
+    assert "**numpy-reference**: x" not in md  # covered by a certificate
+    assert "| versions | numpy" in md and "| device | cpu" in md
+
+
+def test_one_machine_keeps_plain_columns_and_the_newer_certificate_counts(cert, tmp_path):
+    old, new = _as_if_from(cert, "box", created="2026-01-01T00:00:00+00:00"), _as_if_from(cert, "box", created="2026-12-02T00:00:00+00:00")
+    new["verdict"] = "not certified"
+    reports.write_certificate(old, tmp_path / "a")
+    reports.write_certificate(new, tmp_path / "b")
+    kept = newest(find_certificates([tmp_path]))
+    assert len(kept) == 1 and kept[0][1]["verdict"] == "not certified"
+    assert reports.column_label(kept[0][1], [c for _, c in kept]) == "numpy-reference"
+
+
+def test_bad_paths_are_usage_errors(tmp_path, capsys):
+    assert main(["matrix", str(tmp_path / "missing")]) == 2
+    (tmp_path / "empty").mkdir()
+    assert main(["matrix", str(tmp_path / "empty")]) == 2
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "certificate.json").write_text("{}")
+    assert main(["matrix", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("softmax-suite: error:") for line in err)
