@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="certify every available built-in implementation for every op; write the conformance matrix",
         description="Certify every available built-in implementation (numpy-reference, scipy, torch-cpu, jax, "
-        "torch-cuda where a GPU is visible) for every op it provides, and write one certificate each plus the "
+        "torch-cuda where a GPU is visible, onnxruntime and tensorflow where their extras are installed) for every op it provides, and write one certificate each plus the "
         "conformance matrix (implementations as columns, properties and implementation-defined behaviours as rows).",
         epilog=RUN_EPILOG.replace("{builtins}", builtins),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rejected by the property it names) and every correct one in implementations/correct/ over --zoo-seeds seeds "
         "(none may be rejected); adds the kill rate, mutants per property and false rejections to the report",
     )
+    run.add_argument("--publish", metavar="FILE", help="also write the published matrix, e.g. docs/conformance-matrix.md (Markdown, no certificate links) with the Bugs found section, each repro run again")
     run.add_argument("--zoo-seeds", type=int, default=20, metavar="N", help="seeds for each correct zoo implementation (default 20)")
     matrix = sub.add_parser(
         "matrix",
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     matrix.add_argument("paths", nargs="+", metavar="PATH", help="certificate.json files, or folders searched for them")
     matrix.add_argument("--report", metavar="DIR", default="reports/merged", help="output directory (default reports/merged)")
+    matrix.add_argument("--publish", metavar="FILE", help="also write the published matrix (Markdown, no certificate links) with the Bugs found section, each repro run again")
     _bench_parser(sub)
     return parser
 
@@ -362,6 +364,10 @@ def cmd_matrix(args) -> int:
     from suite.merge import merge
 
     written, certs = merge(args.paths, args.report)
+    if args.publish:
+        from suite.merge import publish, unavailable_from
+
+        print(f"published matrix: {publish(certs, unavailable_from(args.paths, certs), args.publish)}")
     hosts = sorted({c["machine"].get("node", "") for c in certs})
     print(f"{len(certs)} certificates from {len(hosts)} machine(s) ({', '.join(h or '?' for h in hosts)})")
     print(f"conformance matrix: {Path(args.report) / 'matrix.html'} and {Path(args.report) / 'matrix.md'}")
@@ -451,6 +457,10 @@ def cmd_run(args) -> int:
         progress.note(f"self-validation: {len(zoo_entries)} zoo entries, correct ones over {args.zoo_seeds} seeds")
         zoo = evaluate(zoo_entries, args.zoo_seeds, args.jobs or None, progress, args.timeout)
     reports.write_matrix(certs, unavailable, root, links, zoo)
+    if args.publish:
+        from suite.merge import publish
+
+        print(f"published matrix: {publish(certs, unavailable, args.publish)}")
     width = max(len(c["implementation"]) for c in certs)
     for c in certs:
         line = f"{c['implementation']:<{width}}  {c['op']:<20} {c['verdict']}"
