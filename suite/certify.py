@@ -373,11 +373,19 @@ def certify_many(
             return f"not run: the implementation already hung {timeouts[id(r)]} times (--timeout {timeout:g}s)"
         return None
 
+    crashed: dict[int, list[Result]] = {}  # per request: property units that crashed on a recorded call
+
     def on_result(result: Result) -> None:
         unit = result.unit
         r = owner[id(unit)]
         if result.failure_kind == "timeout":
             timeouts[id(r)] += 1
+        error = result.reply.get("worker_error")
+        first_crash = unit.cmd == "property" and not unit.extra.get("avoid") and "crash_shrunk" not in result.reply
+        if result.failure_kind == "crash" and first_crash and error.last_call:
+            crashed.setdefault(id(r), []).append(result)  # done once the crash is shrunk (below)
+            progress.note(f"{unit.label}: the implementation {error.message} (its input is shrunk once the other properties are done)")
+            return
         by_request[id(r)].append(result)
         status, detail = _unit_status(result)
         progress.result(unit.label, status, result.seconds, detail)
@@ -391,6 +399,13 @@ def certify_many(
 
     try:
         pool.run(all_units, on_result, skip)
+        for rid, results in crashed.items():
+            reruns = _shrink_crash(pool, results, progress)
+            for unit in reruns:
+                owner[id(unit)] = owner[id(results[0].unit)]
+            on_result(results[0])  # the first crash, now with its minimal input
+            if reruns:
+                pool.run(reruns, on_result, skip)
         if speed_units:
             progress.note(f"timing: {len(speed_units)} speed measurements, one at a time")
             pool.run(speed_units, on_result, skip, timing=True)
@@ -427,6 +442,37 @@ def _plan(r: Request, prefix: str = "") -> tuple[list[Unit], list[dict]]:
         for dtype in dtypes:
             units.append(Unit("accuracy", r.adapter, r.op, "", dtype, f"{prefix}error profile {dtype}", info["origin"]))
     return units, skipped
+
+
+def _shrink_crash(pool: Pool, results: list[Result], progress: Progress) -> list[Unit]:
+    """Shrink the first crash of a certification to a minimal crashing call, by re-running
+    candidates in fresh workers (suite.crash_shrink); its result then carries that call. The
+    other crashed properties are returned as units to run again, avoiding the crash's signature,
+    so that they report their own results."""
+    from suite import crash_shrink
+
+    first = results[0]
+    error = first.reply["worker_error"]
+    op, args, kwargs = error.last_call
+    first.reply["crash_shrunk"] = None
+    if not args or not hasattr(args[0], "ndim"):
+        return [_avoiding(other.unit, []) for other in results[1:]]
+
+    def crashes(candidate) -> bool:
+        probe = Unit("call", first.unit.adapter, op, label="crash shrink", extra={"inputs": crash_shrink.encode(candidate), "kwargs": kwargs})
+        return pool.run([probe])[0].failure_kind == "crash"
+
+    progress.note(f"{first.unit.label}: the implementation {error.message}; shrinking the crashing input in fresh workers")
+    minimal, runs = crash_shrink.shrink(crashes, list(args), op)
+    error.last_call = (op, minimal, kwargs)
+    first.reply["crash_shrunk"] = {"runs": runs, "signature": crash_shrink.signature(minimal)}
+    return [_avoiding(other.unit, [crash_shrink.signature(minimal)]) for other in results[1:]]
+
+
+def _avoiding(u: Unit, signatures: list[dict]) -> Unit:
+    """The unit again, its draws skipping inputs with the crash's signature."""
+    return Unit(u.cmd, u.adapter, u.op, u.property, u.dtype, u.label + " (avoiding the known crash)", u.origin,
+                extra={**u.extra, "avoid": signatures or [{"ndim": -1, "last": -1, "dtype": ""}]}, seed=u.seed)
 
 
 def _speed_units(r: Request, shapes: list[str], prefix: str) -> list[Unit]:
@@ -478,6 +524,13 @@ def _unit_outcome(result: Result, implementation: str) -> dict:
     if "worker_error" in reply:
         outcome = crash_outcome(unit, implementation, reply["worker_error"])
         outcome["failure_kind"] = result.failure_kind
+        shrunk = reply.get("crash_shrunk")
+        if shrunk:  # None: a crash whose call could not be shrunk
+            s = shrunk["signature"]
+            outcome["message"] += (
+                f" (shrunk to this minimal crashing input in {shrunk['runs']} runs in fresh workers; the other properties "
+                f"skip inputs of rank {s['ndim']} with {s['last']} entries along the last axis, {s['dtype']})"
+            )
         return outcome
     if reply.get("ok"):
         outcome = dict(reply["outcome"])

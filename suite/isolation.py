@@ -237,6 +237,10 @@ class Unit:
             m.update(op=self.op, dtype=self.dtype, seed=seed if self.seed is None else self.seed)
         if self.cmd == "speed":
             m.update(op=self.op, dtype=self.dtype, shapes=self.extra["shapes"])
+        if self.cmd == "call":
+            m.update(op=self.op, inputs=self.extra["inputs"], kwargs=self.extra.get("kwargs", {}))
+        if self.cmd == "property" and self.extra.get("avoid"):
+            m.update(avoid=self.extra["avoid"])  # crash signatures the draws skip (suite.crash_shrink)
         if self.cmd == "property":
             m.update(property=self.property, profile=profile)
             if pinned:  # user-pinned sizes for the kernel-scale passes (suite.sizes)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-from hypothesis import HealthCheck, given, seed as hypothesis_seed, settings as Settings, strategies as st
+from hypothesis import HealthCheck, given, reject, seed as hypothesis_seed, settings as Settings, strategies as st
 from hypothesis.errors import Unsatisfiable
 
 from suite import dtypes as dt
@@ -151,6 +151,14 @@ class Context:
         """
         adapter = self.adapter
         chosen = adapter.layouts[layout] if layout is not None else None
+        if self._record.get("avoid"):
+            from suite.crash_shrink import matches
+
+            if matches(self._record["avoid"], args):
+                self._record["avoided"] = self._record.get("avoided", 0) + 1
+                if isinstance(self._data, _NoData):  # a probe's fixed input: it cannot be redrawn
+                    raise Unsatisfiable("its fixed input has the shape of a known crash (see the crashed property)")
+                reject()  # a known crash (suite.crash_shrink): draw another example
         self._record["call"] = (args, kwargs)
         self._record["layout"] = layout
         native_args = [_native(adapter, a, chosen) if isinstance(a, np.ndarray) else a for a in args]
@@ -301,26 +309,29 @@ def run_property(
     seed: int | None = None,
     sizes=None,
     shrink_limit: float = DEFAULT_SHRINK_LIMIT_S,
+    avoid=(),
 ) -> Outcome:
     """Run ``prop`` on ``adapter.ops[op]`` for ``dtype``; never raises for the implementation's sake.
 
     ``sizes`` (a suite.sizes.SizePlan; default: the plan of the current Hypothesis profile)
     adds the kernel-scale passes after the ordinary examples, for the properties of the
     deterministic ops that draw their shapes through suite.cases (``Property.kernel_sizes``).
-    Shrinking a failure stops after ``shrink_limit`` seconds (see :func:`shrink_time_limit`)."""
+    Shrinking a failure stops after ``shrink_limit`` seconds (see :func:`shrink_time_limit`).
+    ``avoid``: crash signatures (suite.crash_shrink.signature) of inputs known to crash the
+    implementation; a draw that matches one is discarded, so the property reports its own result."""
     with seed_only_examples(), shrink_time_limit(shrink_limit):
-        outcome = _run_property(prop, adapter, op, dtype, settings, seed, sizes)
+        outcome = _run_property(prop, adapter, op, dtype, settings, seed, sizes, list(avoid))
     outcome.shrink_stopped = outcome.shrink_s >= shrink_limit
     return outcome
 
 
-def _run_property(prop, adapter, op, dtype, settings, seed, sizes) -> Outcome:
+def _run_property(prop, adapter, op, dtype, settings, seed, sizes, avoid=()) -> Outcome:
     outcome = Outcome(prop.name, op, dtype, adapter.name, PASS)
     reason = prop.skip_reason(dtype) or prop.adapter_skip_reason(adapter)
     if reason:
         outcome.status, outcome.message = SKIP, reason
         return outcome
-    record: dict = {"draws": {}, "call": None, "stats": {}, "samples": {}}
+    record: dict = {"draws": {}, "call": None, "stats": {}, "samples": {}, "avoid": avoid}
     if prop.kind in ("probe", "fixed"):
         return _run_once(prop, adapter, op, dtype, outcome, record)
 
@@ -342,7 +353,11 @@ def _run_property(prop, adapter, op, dtype, settings, seed, sizes) -> Outcome:
     if not satisfied:
         outcome.status = SKIP
         outcome.message = "no valid example could be generated for this op and dtype"
+        if record.get("avoided"):
+            outcome.message = "every draw had the shape of a known crash of the implementation (see the crashed property)"
     outcome.stats = dict(record["stats"])
+    if record.get("avoided"):
+        outcome.stats["draws_avoided_as_known_crash"] = float(record["avoided"])
     outcome.stats.update(_summarize_samples(record["samples"]))
     if getattr(prop.func, "grade", None) is not None:
         _grade(outcome, prop.func, op, dtype)

@@ -10,6 +10,8 @@ redirected to stderr so they cannot corrupt it). Requests:
       -> {"ok": true, "outcome": {...Outcome fields...}}
   {"cmd": "accuracy", "adapter": DESC, "op", "dtype", "seed"}
       -> {"ok": true, "accuracy": {...}}
+  {"cmd": "call", "adapter": DESC, "op", "inputs": BASE64_NPZ, "kwargs": {...}}
+      -> {"ok": true, "raised": "..." or ""}   (one call, for shrinking a crash: suite.crash_shrink)
   {"cmd": "speed", "adapter": DESC, "op", "dtype", "shapes": ["RxC", ...]}
       -> {"ok": true, "speed": {...suite.speed_section.measure...}}
 
@@ -128,6 +130,18 @@ class Worker:
 
                 adapter = self.adapter(request["adapter"])
                 return {"ok": True, "accuracy": measure(adapter, request["op"], request["dtype"], request.get("seed", 0))}
+            if cmd == "call":
+                import numpy as np
+
+                from suite.crash_shrink import decode
+
+                adapter = self.adapter(request["adapter"])
+                args = [adapter.from_numpy(a) if isinstance(a, np.ndarray) else a for a in decode(request["inputs"])]
+                try:
+                    adapter.ops[request["op"]](*args, **request.get("kwargs", {}))
+                except Exception as exc:  # an exception is not a crash: the candidate does not reproduce it
+                    return {"ok": True, "raised": f"{type(exc).__name__}: {exc}"}
+                return {"ok": True, "raised": ""}
             if cmd == "speed":
                 return {"ok": True, "speed": self.measure_speed(request)}
             if cmd == "ping":
@@ -171,7 +185,7 @@ class Worker:
         plan = plan_for(profile, request.get("classes", ()), request.get("rows", ()))
         outcome = run_property(
             prop, adapter, request["op"], request["dtype"], settings=settings, seed=request.get("seed"), sizes=plan,
-            shrink_limit=shrink_limit_for(profile),
+            shrink_limit=shrink_limit_for(profile), avoid=request.get("avoid", ()),
         )
         return _plain(dataclasses.asdict(outcome))
 

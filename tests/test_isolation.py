@@ -133,3 +133,19 @@ def test_worker_process_reports_crash_and_timeout_and_restarts():
 def test_crash_context_reads_faulthandler():
     text = 'Fatal Python error: Segmentation fault\n\nCurrent thread 0x1 (most recent call first):\n  File "/t.py", line 3 in f\n  File "x"\n'
     assert crash_context(text) == 'Fatal Python error: Segmentation fault; at File "/t.py", line 3 in f'
+
+
+def test_a_crash_is_shrunk_in_fresh_workers_and_the_other_properties_report_their_own_results():
+    """aborts_on_width_one kills its process on any 2-D input with one class (as mlx.nn.log_softmax
+    segfaults there). The first crash is shrunk, by re-running smaller calls in fresh workers, to
+    one entry; the other properties then skip inputs of that shape and pass on the rest."""
+    props = ["output_contract", "finite_outputs", "sums_to_one", "in_unit_interval", "definition"]
+    cert = run("aborts_on_width_one", properties=props)
+    crashed = [p["name"] for p in cert["properties"] if p["status"] == "fail"]
+    assert len(crashed) == 1, statuses(cert)
+    o = outcome(cert, crashed[0])
+    assert o["failure_kind"] == "crash" and "shrunk to this minimal crashing input" in o["message"]
+    assert o["counterexample"]["x"] == "np.array([[0.]], dtype=np.float32)"
+    assert "rank 2 with 1 entries along the last axis" in o["message"]
+    others = [p for p in cert["properties"] if p["name"] != crashed[0]]
+    assert others and all(p["status"] == "pass" for p in others), statuses(cert)

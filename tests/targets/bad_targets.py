@@ -62,3 +62,13 @@ def wrong_past_40_classes(x, axis=-1):
     if x.shape[axis] > 40:
         out = out * np.asarray(1.01, dtype=x.dtype)
     return out.astype(x.dtype)
+
+
+def aborts_on_width_one(x, axis=-1):
+    """Right, except that it aborts the process on a 2-D input whose last axis has length 1 (like
+    mlx.nn.log_softmax segfaulting there): the crash is shrunk to (1, 1), and the other properties
+    skip that shape and report their own results."""
+    if getattr(x, "ndim", 0) == 2 and x.shape[-1] == 1:
+        os.abort()
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return (e / e.sum(axis=axis, keepdims=True)).astype(x.dtype)
