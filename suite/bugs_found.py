@@ -19,6 +19,23 @@ from dataclasses import dataclass
 import numpy as np
 
 
+# An ONNX model of one node, run on ONNX Runtime's CPU provider, as ONNX Runtime's docs build one.
+ORT_ONE_NODE = """from onnx import TensorProto, helper
+import onnxruntime as ort
+
+def run(op, x, **attrs):
+    kind = {np.dtype("float32"): TensorProto.FLOAT, np.dtype("float64"): TensorProto.DOUBLE}[x.dtype]
+    axes = op == "ReduceLogSumExp"  # its axes are an input since opset 18
+    node = helper.make_node(op, ["x", "axes"] if axes else ["x"], ["y"], **attrs)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", kind, list(x.shape))],
+                              [helper.make_tensor_value_info("y", kind, None)],
+                              [helper.make_tensor("axes", TensorProto.INT64, [1], [-1])] if axes else [])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 26)], ir_version=13)
+    return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+
+"""
+
+
 @dataclass(frozen=True)
 class Bug:
     key: str
@@ -72,6 +89,40 @@ BUGS = [
         "the rates is not in it. jax-ml/jax#26974 (open) would sample the uniform more finely",
         rtol=0.1,  # 5 standard errors of 10**6 draws at p = 0.00247: sampling noise is not a reproduction
     ),
+    Bug(
+        key="onnxruntime-reducelogsumexp-leading-neginf",
+        library="onnxruntime",
+        title="ONNX Runtime ReduceLogSumExp on a 2-D input skips the max shift when a row's first entry is -inf: "
+        "[[-inf, -800.]] (float64) gives -inf, [[-inf, -96.]] (float32) gives -96.0003; the same row in 1-D is right",
+        code=ORT_ONE_NODE + 'got = run("ReduceLogSumExp", np.array([[-np.inf, -800.]]), keepdims=0)',
+        exact="from suite import oracle\nexact = oracle.logsumexp(np.array([[-np.inf, -800.]]))",
+        found_by="masked_entries (also lse_all_masked, lse_bounds, shift_invariance), logsumexp, float32 and float64",
+        seen_with="onnxruntime 1.30.0, onnx 1.23.2 (CPU provider, opset 26)",
+        searched="microsoft/onnxruntime, 2026-12-03: no report of this case; related: #28461 (NaN for an all -inf "
+        "input, closed) and #5583 (-inf handling restored, 2020)",
+    ),
+    Bug(
+        key="onnxruntime-logsoftmax-nan-positive",
+        library="onnxruntime",
+        title="ONNX Runtime float64 LogSoftmax of [0, nan] gives [46.05, nan]: a positive log-probability, log(1e20), "
+        "from a swallowed NaN; SoftmaxCrossEntropyLoss on the same row gives the negative loss -46.05",
+        code=ORT_ONE_NODE + 'got = run("LogSoftmax", np.array([[0., np.nan]]), axis=-1)',
+        exact="exact = np.array([[np.nan, np.nan]])  # a NaN logit makes the whole row NaN",
+        found_by="nan_propagation, log_softmax and cross_entropy, float64",
+        seen_with="onnxruntime 1.30.0, onnx 1.23.2 (CPU provider, opset 26)",
+        searched="microsoft/onnxruntime issues for LogSoftmax / SoftmaxCrossEntropyLoss with NaN input, 2026-12-03: none found",
+    ),
+    Bug(
+        key="tensorflow-softmax-nan-dropped",
+        library="tensorflow",
+        title="TensorFlow tf.nn.softmax (float32, bfloat16; the oneDNN CPU kernel) of [0, nan] gives [0, nan]: the "
+        "finite entry gets probability 0 instead of NaN, so the row no longer shows that it was poisoned",
+        code="import tensorflow as tf\ngot = tf.nn.softmax(tf.constant([[0., np.nan]], dtype=tf.float32)).numpy()",
+        exact="exact = np.array([[np.nan, np.nan]], dtype=np.float32)  # a NaN logit makes the whole row NaN",
+        found_by="nan_propagation, softmax and temperature_softmax, float32 and bfloat16",
+        seen_with="tensorflow-cpu 2.21.0",
+        searched="tensorflow/tensorflow issues for softmax NaN propagation on the CPU, 2026-12-03: none found",
+    ),
 ]
 
 
@@ -98,7 +149,7 @@ def check(bug: Bug) -> dict:
         got, exact = np.asarray(_run(bug.code, "got")), np.asarray(_run(bug.exact, "exact"))
     except Exception as exc:  # noqa: BLE001 - a repro that no longer runs is reported, not fatal
         return {"version": version, "error": f"{type(exc).__name__}: {exc}"}
-    same = got.shape == exact.shape and np.allclose(got.astype(np.float64), exact.astype(np.float64), rtol=bug.rtol, equal_nan=False)
+    same = got.shape == exact.shape and np.allclose(got.astype(np.float64), exact.astype(np.float64), rtol=bug.rtol, equal_nan=True)
     return {"version": version, "got": got, "exact": exact, "reproduces": not same}
 
 
