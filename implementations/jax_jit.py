@@ -1,8 +1,20 @@
-"""JAX, jitted: jax.nn.softmax, log_softmax, logsumexp.
+"""JAX's public API as documented, jitted as its users jit it; no workaround.
 
-JAX has no cross-entropy in its core; it is composed from logsumexp and a
+softmax, log_softmax, logsumexp: ``jax.jit`` of ``jax.nn``. temperature_softmax:
+one ``jax.jit`` of ``jax.nn.softmax(x / t)``. gumbel_max:
+``jax.random.categorical(jax.random.key(seed), logits, shape=(n,))`` on the logits
+as given, in their dtype. gumbel_softmax: JAX has no public one; it is the common
+recipe of JAX users, ``jax.nn.softmax((logits + jax.random.gumbel(key, (n, K),
+logits.dtype)) / tau)``, straight-through one-hot for hard=True, in the logits'
+dtype. JAX has no cross-entropy in its core; it is composed from logsumexp and a
 gather, as optax does. float64 needs jax_enable_x64, which this adapter turns on
 when it first runs (it is a process-wide JAX setting).
+
+The matrix certifies libraries as their users call them, so what this column
+shows is JAX's: XLA's fused softmax(x / t) returns NaN near r_max on the CPU, and
+16-bit logits get 16-bit Gumbel noise (tests/test_battery.py LIBRARY_FINDINGS).
+The suite's workarounds for both are a separate reference, "jax-workarounds"
+(implementations/jax_reference.py).
 """
 from __future__ import annotations
 
@@ -33,13 +45,16 @@ def _jitted():
         target_logit = jnp.take_along_axis(logits, targets[:, None], axis=-1)[:, 0]
         return jax.nn.logsumexp(logits, axis=-1) - target_logit
 
+    def temperature_softmax(x, temperature, axis=-1):
+        return jax.nn.softmax(x / temperature, axis=axis)
+
     axis_static = functools.partial(jax.jit, static_argnames=("axis",))
     return {
         "softmax": axis_static(jax.nn.softmax),
         "log_softmax": axis_static(jax.nn.log_softmax),
         "logsumexp": axis_static(jax.nn.logsumexp),
         "cross_entropy": jax.jit(cross_entropy),
-        "divide": jax.jit(jax.numpy.divide),
+        "temperature_softmax": axis_static(temperature_softmax),
     }
 
 
@@ -60,15 +75,14 @@ def cross_entropy(logits, targets):
 
 
 def temperature_softmax(x, temperature, axis=-1):
-    # Divide, then softmax, as two jitted calls: fused into one jit, XLA on the CPU
-    # returns NaN for logits near r_max (see implementations/broken/jax_fused_temperature.py).
-    return _jitted()["softmax"](_jitted()["divide"](x, temperature), axis=axis)
+    # One jit of jax.nn.softmax(x / t), as users write it (XLA fuses the division into softmax).
+    return _jitted()["temperature_softmax"](x, temperature, axis=axis)
 
 
 # --- samplers -------------------------------------------------------------
 # jax.random.key(seed) from the contract's int seed; num_samples and hard are static.
-# 16-bit logits are sampled in float32 (jax.random.gumbel in bfloat16 has 7 random
-# mantissa bits: 127 noise values, truncated at 4.85, and frequent ties).
+# The logits are used as given, in their dtype: for float16/bfloat16 logits JAX draws
+# the Gumbel noise in that dtype (no float32 upcast here; "jax-workarounds" has one).
 
 
 @functools.cache
@@ -76,22 +90,16 @@ def _samplers():
     jax = _jax()
     jnp = jax.numpy
 
-    def work_dtype(x):
-        return jnp.float64 if x.dtype == jnp.float64 else jnp.float32
-
     def gumbel_max(logits, seed, num_samples):
-        key = jax.random.key(seed)
-        return jax.random.categorical(key, logits.astype(work_dtype(logits)), shape=(num_samples,))
+        return jax.random.categorical(jax.random.key(seed), logits, shape=(num_samples,))
 
     def gumbel_softmax(logits, tau, seed, num_samples, hard):
-        key = jax.random.key(seed)
-        work = logits.astype(work_dtype(logits))
-        noise = jax.random.gumbel(key, (num_samples,) + work.shape, work.dtype)
-        soft = jax.nn.softmax((work + noise) / tau, axis=-1)
+        noise = jax.random.gumbel(jax.random.key(seed), (num_samples,) + logits.shape, dtype=logits.dtype)
+        soft = jax.nn.softmax((logits + noise) / tau, axis=-1)
         if hard:
-            one_hot = jax.nn.one_hot(jnp.argmax(soft, axis=-1), work.shape[-1], dtype=soft.dtype)
+            one_hot = jax.nn.one_hot(jnp.argmax(soft, axis=-1), logits.shape[-1], dtype=soft.dtype)
             soft = one_hot - jax.lax.stop_gradient(soft) + soft  # straight-through
-        return soft.astype(logits.dtype)
+        return soft
 
     return {
         "gumbel_max": jax.jit(gumbel_max, static_argnames=("num_samples",)),
@@ -143,7 +151,7 @@ ADAPTER = Adapter(
     is_native=lambda a: isinstance(a, _jax().Array),
     native_type="jax.Array",
     unavailable_reason=_unavailable,
-    description="JAX, jax.jit of jax.nn",
+    description="JAX's public API as documented: jax.jit of jax.nn, jax.nn.softmax(x / t) in one jit, jax.random.categorical on the logits in their dtype; no workaround",
     origin="builtin('jax')",
     versions=lambda: {"jax": _jax().__version__},
     examples_scale=0.3,  # every new shape is an XLA compile

@@ -46,9 +46,12 @@ def temperature_softmax(x, temperature, axis=-1):
 
 
 # --- samplers -------------------------------------------------------------
-# Float inputs of 16 bits are sampled in float32 and the result rounded once, as
-# for softmax: float16/bfloat16 Gumbel noise is quantized into ties (and
-# torch's float16 exponential_ can return 0, i.e. infinite noise and a NaN row).
+# gumbel_softmax is torch's public torch.nn.functional.gumbel_softmax as users call it,
+# in the logits' dtype (no float32 upcast): torch draws its noise with exponential_ in
+# that dtype. torch has no public Gumbel-max op (users call torch.multinomial on
+# softmax probabilities, or torch.distributions.Categorical(logits=...).sample);
+# gumbel_max is the Gumbel-max trick written in torch ops, its noise drawn in float32
+# for 16-bit logits (a bfloat16 uniform has 8 random bits: quantized noise and ties).
 
 
 def _sampling_dtype(t):
@@ -67,17 +70,15 @@ def gumbel_max(logits, num_samples, seed):
 
 
 def gumbel_softmax(logits, tau, num_samples, seed, hard=False):
-    """torch.nn.functional.gumbel_softmax on num_samples copies of the logits, under
-    torch.manual_seed(seed) inside torch.random.fork_rng (the caller's RNG state is restored).
-    hard=True is torch's straight-through estimator."""
+    """torch.nn.functional.gumbel_softmax on num_samples copies of the logits, in their dtype,
+    under torch.manual_seed(seed) inside torch.random.fork_rng (F.gumbel_softmax takes no
+    generator; the caller's RNG state is restored). hard=True is torch's straight-through estimator."""
     torch = _torch()
     devices = [logits.device] if logits.device.type == "cuda" else []
-    work = logits.to(_sampling_dtype(logits))
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(int(seed))
-        rows = work.unsqueeze(0).expand(int(num_samples), -1)
-        out = torch.nn.functional.gumbel_softmax(rows, tau=float(tau), hard=bool(hard), dim=-1)
-    return out.to(logits.dtype)
+        rows = logits.unsqueeze(0).expand(int(num_samples), -1)
+        return torch.nn.functional.gumbel_softmax(rows, tau=float(tau), hard=bool(hard), dim=-1)
 
 
 OPS = {

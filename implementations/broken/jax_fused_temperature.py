@@ -5,6 +5,8 @@ the max-reduction and the exp(x - max) of softmax, and the fused kernel returns
 NaN for logits near r_max, e.g. 64 copies of 3.3688e38 in float32 with
 t = 1.984375, where x / t = 1.70e38 is finite and the exact answer is uniform
 1/64. Eager JAX, and the same two steps jitted separately, return 1/64.
+This is what the built-in "jax" runs (JAX as its users call it), so the matrix's
+jax column shows it; the "jax-workarounds" reference divides in a jit of its own.
 Seen in: this suite's battery (definition, temperature_softmax, jax, float32 and
 float64, regime 'extreme'), 2026-11-21.
 Must be caught by: definition and finite_outputs (temperature_softmax, --backend jax).

@@ -11,7 +11,9 @@ logits are sampled correctly. Seen in: this suite's battery on jax 0.10
 (docs/samplers.md, "A bias found on the way"); jax-ml/jax#30879 (categorical
 gives different results for bfloat16 and float32 logits); jax-ml/jax#26974
 (coarse uniforms near 0 break the Gumbel tail); vllm-project/vllm#34854 (Gumbel
-noise moved to float32).
+noise moved to float32). This is what the built-in "jax" runs (JAX as its users
+call it), so the matrix's jax column shows it; the "jax-workarounds" reference
+samples 16-bit logits in float32.
 Must be caught by: gumbel_max_distribution and gumbel_softmax_argmax_distribution
 (bfloat16).
 """
