@@ -28,7 +28,10 @@ BUILTIN_MODULES = (
     "implementations.numba_fused",
     "implementations.torch_cpu",
     "implementations.jax_jit",
+    "implementations.jax_reference",  # "jax-workarounds": the suite's workarounds, beside JAX as users call it
     "implementations.torch_cuda",
+    "implementations.onnxruntime_ops",
+    "implementations.tensorflow_ops",
 )
 
 # The built-in adapter whose backend glue a third-party target borrows.

@@ -26,19 +26,62 @@ SIXTEEN_BIT_FINDINGS = {
     ("torch-cpu", "bfloat16"): "PyTorch's CPU kernels round 16-bit intermediates on non-last dims (logsumexp summed in 16 bits: 37 ULP near 0.01)",
     ("jax", "float16"): "jax.nn under XLA on the CPU rounds x - max and exp to 16 bits: up to 7.5 ULP",
     ("jax", "bfloat16"): "jax.nn under XLA on the CPU rounds x - max and exp to 16 bits: up to 35 ULP at |x| <= 30",
+    # the same jax.nn functions (only temperature_softmax and the samplers differ)
+    ("jax-workarounds", "float16"): "jax.nn under XLA on the CPU rounds x - max and exp to 16 bits: up to 7.5 ULP",
+    ("jax-workarounds", "bfloat16"): "jax.nn under XLA on the CPU rounds x - max and exp to 16 bits: up to 35 ULP at |x| <= 30",
 }
 # Properties that hold whatever the arithmetic precision: never excused.
 PRECISION_FREE = {"output_contract", "input_unmodified", "finite_outputs", "in_unit_interval"}
 
+# Faults of a library's own API, called as its users call it (the built-ins apply no workaround; the
+# suite's workarounds are separate references, e.g. "jax-workarounds"): (implementation, op) ->
+# (dtypes, the properties seen failing or None for all, reason). Only what the battery and
+# `softmax-suite certify` were seen to fail (jax 0.10.2); PRECISION_FREE does not apply here.
+LIBRARY_FINDINGS = {
+    ("jax", "temperature_softmax"): (
+        ("float32", "float64"),
+        {"definition", "finite_outputs", "in_unit_interval", "sums_to_one", "shift_invariance", "nan_propagation"},
+        "jax.nn.softmax(x / t) under one jax.jit: XLA fuses the division into softmax and returns NaN for "
+        "logits near r_max (tests/test_found_bugs.py; jax-workarounds divides in its own jit)",
+    ),
+    ("jax", "gumbel_max"): (
+        ("float16", "bfloat16"),
+        {"gumbel_max_distribution"},
+        "jax.random.categorical on 16-bit logits draws 16-bit Gumbel noise: rare categories drawn at about half "
+        "their rate, p = 1e-244 in bfloat16 (jax-ml/jax#30879; jax-workarounds samples in float32)",
+    ),
+    ("jax", "gumbel_softmax"): (
+        ("float16", "bfloat16"),
+        {"gumbel_softmax_argmax_distribution"},
+        "jax.random.gumbel in 16 bits (127 bfloat16 noise values, none above 4.85): rare categories drawn at about "
+        "half their rate, p = 1e-229 in bfloat16 (jax-workarounds samples in float32)",
+    ),
+}
+
 
 def _marks(name: str, op: str, prop, dtype: str):
-    reason = SIXTEEN_BIT_FINDINGS.get((name, dtype))
-    excused = reason and op in DETERMINISTIC_OPS and not prop.name.startswith("grad_") and prop.name not in PRECISION_FREE
-    return [pytest.mark.xfail(reason=f"finding: {reason}", strict=False)] if excused else []
+    reasons = []
+    sixteen_bit = SIXTEEN_BIT_FINDINGS.get((name, dtype))
+    if sixteen_bit and op in DETERMINISTIC_OPS and not prop.name.startswith("grad_") and prop.name not in PRECISION_FREE:
+        reasons.append(sixteen_bit)
+    dtypes, properties, library = LIBRARY_FINDINGS.get((name, op), ((), None, ""))
+    if dtype in dtypes and (properties is None or prop.name in properties):
+        reasons.append(library)
+    return [pytest.mark.xfail(reason="finding: " + "; ".join(reasons), strict=False)] if reasons else []
+
+
+# Third-party libraries' own columns (implementations/*_ops.py, optional extras): their defects are
+# pinned in tests/test_libraries.py and reported by softmax-suite run and the published matrix; the
+# battery is the suite's regression test of its own built-ins and references, so it skips them.
+LIBRARY_COLUMNS = ("onnxruntime", "tensorflow")
 
 
 def battery_params(ops=DETERMINISTIC_OPS + SAMPLER_OPS):
     for adapter in builtin_adapters():
+        if adapter.name in LIBRARY_COLUMNS:
+            why = f"{adapter.name} is a library's column: certified by softmax-suite run, its defects pinned in tests/test_libraries.py"
+            yield pytest.param(adapter.name, None, None, None, id=f"{adapter.name}-not-selected", marks=pytest.mark.skip(reason=why))
+            continue
         reason = adapter.unavailable_reason()
         if reason:
             yield pytest.param(adapter.name, None, None, None, id=f"{adapter.name}-unavailable", marks=pytest.mark.skip(reason=reason))
