@@ -86,20 +86,27 @@ def temperature_softmax(x, temperature, axis=-1):
 
 
 @functools.cache
-def _samplers():
+def _samplers(upcast: bool = False):
+    """The jitted samplers; ``upcast`` (jax-workarounds only) draws 16-bit logits' noise in float32."""
     jax = _jax()
     jnp = jax.numpy
 
+    def work(logits):
+        if not upcast or logits.dtype == jnp.float64:
+            return logits
+        return logits.astype(jnp.float32)
+
     def gumbel_max(logits, seed, num_samples):
-        return jax.random.categorical(jax.random.key(seed), logits, shape=(num_samples,))
+        return jax.random.categorical(jax.random.key(seed), work(logits), shape=(num_samples,))
 
     def gumbel_softmax(logits, tau, seed, num_samples, hard):
-        noise = jax.random.gumbel(jax.random.key(seed), (num_samples,) + logits.shape, dtype=logits.dtype)
-        soft = jax.nn.softmax((logits + noise) / tau, axis=-1)
+        w = work(logits)
+        noise = jax.random.gumbel(jax.random.key(seed), (num_samples,) + w.shape, dtype=w.dtype)
+        soft = jax.nn.softmax((w + noise) / tau, axis=-1)
         if hard:
-            one_hot = jax.nn.one_hot(jnp.argmax(soft, axis=-1), logits.shape[-1], dtype=soft.dtype)
+            one_hot = jax.nn.one_hot(jnp.argmax(soft, axis=-1), w.shape[-1], dtype=soft.dtype)
             soft = one_hot - jax.lax.stop_gradient(soft) + soft  # straight-through
-        return soft
+        return soft.astype(logits.dtype)
 
     return {
         "gumbel_max": jax.jit(gumbel_max, static_argnames=("num_samples",)),

@@ -47,40 +47,12 @@ def temperature_softmax(x, temperature, axis=-1):
 # mantissa bits: 127 noise values, truncated at 4.85, and frequent ties).
 
 
-@functools.cache
-def _samplers():
-    jax = jax_jit._jax()
-    jnp = jax.numpy
-
-    def work_dtype(x):
-        return jnp.float64 if x.dtype == jnp.float64 else jnp.float32
-
-    def gumbel_max(logits, seed, num_samples):
-        key = jax.random.key(seed)
-        return jax.random.categorical(key, logits.astype(work_dtype(logits)), shape=(num_samples,))
-
-    def gumbel_softmax(logits, tau, seed, num_samples, hard):
-        key = jax.random.key(seed)
-        work = logits.astype(work_dtype(logits))
-        noise = jax.random.gumbel(key, (num_samples,) + work.shape, work.dtype)
-        soft = jax.nn.softmax((work + noise) / tau, axis=-1)
-        if hard:
-            one_hot = jax.nn.one_hot(jnp.argmax(soft, axis=-1), work.shape[-1], dtype=soft.dtype)
-            soft = one_hot - jax.lax.stop_gradient(soft) + soft  # straight-through
-        return soft.astype(logits.dtype)
-
-    return {
-        "gumbel_max": jax.jit(gumbel_max, static_argnames=("num_samples",)),
-        "gumbel_softmax": jax.jit(gumbel_softmax, static_argnames=("num_samples", "hard")),
-    }
-
-
 def gumbel_max(logits, num_samples, seed):
-    return _samplers()["gumbel_max"](logits, int(seed), num_samples=int(num_samples))
+    return jax_jit._samplers(upcast=True)["gumbel_max"](logits, int(seed), num_samples=int(num_samples))
 
 
 def gumbel_softmax(logits, tau, num_samples, seed, hard=False):
-    return _samplers()["gumbel_softmax"](logits, tau, int(seed), num_samples=int(num_samples), hard=bool(hard))
+    return jax_jit._samplers(upcast=True)["gumbel_softmax"](logits, tau, int(seed), num_samples=int(num_samples), hard=bool(hard))
 
 
 ADAPTER = Adapter(
