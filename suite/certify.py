@@ -346,7 +346,9 @@ def certify_many(
     shown = f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {seeds[0]}..{seeds[-1]}"
     progress.start(len(all_units) + len(speed_units), f"certifying {title} (profile {profile}, {shown})")
 
-    remaining = {id(r): len(units) for r, units, _ in plans}
+    # A certificate is written once its properties are done (the verdict), and again with its
+    # speed section once the timing, which waits for every certification's properties, is done.
+    remaining = {id(r): sum(u.cmd != "speed" for u in units) for r, units, _ in plans}
     by_request: dict[int, list[Result]] = {id(r): [] for r, _, _ in plans}
     owner = {id(u): r for r, units, _ in plans for u in units}
     certificates: dict[int, dict] = {}
@@ -389,6 +391,8 @@ def certify_many(
         by_request[id(r)].append(result)
         status, detail = _unit_status(result)
         progress.result(unit.label, status, result.seconds, detail)
+        if unit.cmd == "speed":
+            return
         remaining[id(r)] -= 1
         if remaining[id(r)] == 0:
             units = next(u for q, u, _ in plans if q is r)
@@ -409,6 +413,9 @@ def certify_many(
         if speed_units:
             progress.note(f"timing: {len(speed_units)} speed measurements, one at a time")
             pool.run(speed_units, on_result, skip, timing=True)
+            for r, units, skipped in plans:
+                if any(u.cmd == "speed" for u in units):
+                    finish(r, units, skipped)  # the same verdict, now with its speed section
     finally:
         progress.finish()
         pool.close()
@@ -646,6 +653,8 @@ def _speed_section(units, by_dtype: dict[str, dict]) -> dict:
     shapes = next((u.extra["shapes"] for u in units if u.cmd == "speed"), None)
     if shapes is None:
         return {"measured": False, "reason": "not measured (--no-speed, or nothing to time)"}
+    if not by_dtype:
+        return {"measured": False, "reason": "pending: timed once every certification's properties are done"}
     baseline = next((d.get("baseline") for d in by_dtype.values() if "rows" in d), None)
     return {
         "measured": True,

@@ -164,3 +164,16 @@ def test_on_cuda_the_section_uses_events_and_an_hbm_copy(real_shapes):
     cold = [r for r in section["rows"] if r["path"] == "cold"]
     assert all(r["gbps"] > 0 and r["copy_gbps"] > 100 for r in cold), cold  # HBM, not host memory
     assert all("caching allocator" in r["note"] for r in section["rows"] if r["path"] == "warm")
+
+
+def test_run_writes_each_certificate_at_its_verdict_and_again_with_its_speed(tmp_path):
+    """certify_many's on_certificate sees each certificate twice: once its properties are done (the
+    speed pending), and once the timing, which waits for every certification, is done."""
+    from suite.certify import builtin_request, certify_many
+
+    seen = []
+    requests = [builtin_request("numpy-reference", op, ("float32",)) for op in ("softmax", "logsumexp")]
+    for r in requests:
+        r.properties = ("output_contract",)
+    certify_many(requests, jobs=1, speed=True, on_certificate=lambda c: seen.append((c["op"], c["speed"]["measured"])))
+    assert seen[:2] == [("softmax", False), ("logsumexp", False)] and sorted(seen[2:]) == [("logsumexp", True), ("softmax", True)]
