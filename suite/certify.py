@@ -770,7 +770,10 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
         "backend": info.get("backend", r.adapter.get("backend", "")),
         "device": info.get("device", r.adapter.get("device", "")),
         "dtypes": [d for d in (r.dtypes or info.get("dtypes", [])) if d in info.get("dtypes", [])],
-        "unsupported_dtypes": list(r.unsupported),
+        # declared by the user (--unsupported-dtypes), or for a built-in what its adapter leaves out
+        "unsupported_dtypes": list(r.unsupported) or (
+            [d for d in dt.FLOAT_DTYPES if d not in info.get("dtypes", dt.FLOAT_DTYPES)] if "builtin" in r.adapter else []
+        ),
         "differentiable": info.get("differentiable", False),
         "profile": profile,
         "seed": seed,
