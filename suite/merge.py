@@ -32,10 +32,22 @@ def find_certificates(paths) -> list[tuple[Path, dict]]:
                 raise UsageError(f"cannot read {str(file)!r} as a certificate: {exc}") from None
             if not isinstance(cert, dict) or "verdict" not in cert or "properties" not in cert:
                 raise UsageError(f"{str(file)!r} is not a softmax-suite certificate (no verdict or properties)")
-            found.append((file, cert))
+            found.append((file, _builtin_unsupported(cert)))
     if not found:
         raise UsageError("no certificate.json found under " + ", ".join(map(str, paths)))
     return found
+
+
+def _builtin_unsupported(cert: dict) -> dict:
+    """A built-in's certificate from before the suite recorded what its adapter leaves out (schema
+    1.3 without it): the floating dtypes that built-in does not support, from its adapter now."""
+    from suite.adapter import builtin_adapters
+    from suite.dtypes import FLOAT_DTYPES
+
+    adapters = {a.name: a for a in builtin_adapters()}
+    if not cert.get("unsupported_dtypes") and cert.get("target") in adapters:
+        cert["unsupported_dtypes"] = [d for d in FLOAT_DTYPES if d not in adapters[cert["target"]].dtypes]
+    return cert
 
 
 def _key(cert: dict) -> tuple:
