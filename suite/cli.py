@@ -367,7 +367,8 @@ def cmd_matrix(args) -> int:
     if args.publish:
         from suite.merge import publish, unavailable_from
 
-        print(f"published matrix: {publish(certs, unavailable_from(args.paths, certs), args.publish)}")
+        command = "softmax-suite matrix " + " ".join(args.paths) + f" --publish {args.publish}"
+        print(f"published matrix: {publish(certs, unavailable_from(args.paths, certs), args.publish, command)}")
     hosts = sorted({c["machine"].get("node", "") for c in certs})
     print(f"{len(certs)} certificates from {len(hosts)} machine(s) ({', '.join(h or '?' for h in hosts)})")
     print(f"conformance matrix: {Path(args.report) / 'matrix.html'} and {Path(args.report) / 'matrix.md'}")
