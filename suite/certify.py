@@ -220,7 +220,7 @@ def certify(
     classes=(),
     rows=(),
     unsupported_dtypes=(),
-    speed: bool = True,
+    speed: bool = False,
     speed_dtypes=(),
 ) -> dict:
     """Certify ``target`` (``package.module:attr``, ``path/to/file.py:attr``, or a built-in name) as ``op``.
@@ -229,7 +229,8 @@ def certify(
     ``unsupported_dtypes`` are dtypes the target declares it does not support (bfloat16 in ONNX
     Runtime, say): they are not run, and the certificate records them as unsupported.
     ``speed`` adds the speed section (suite/speed_section.py) after the verdict, for
-    ``speed_dtypes`` (default: every dtype certified).
+    ``speed_dtypes`` (default: every dtype certified); ``softmax-suite certify`` turns it on
+    unless ``--no-speed``, the Python API leaves it off unless asked.
     Raises :class:`UsageError` for anything the user must fix (exit 2)."""
     if huge:
         from suite.properties import all_properties

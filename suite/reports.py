@@ -27,6 +27,7 @@ STATUS_MARK = {PASS: "pass", FAIL: "FAIL", IMPL_DEFINED: "implementation-defined
 # A graded property that measured nothing for a dtype (low_precision_rounding on float32) is not applicable.
 NOT_APPLICABLE = "n/a"
 LONG_VALUE_CHARS = 400  # longer counterexample values are cut in the readable failure reports
+LONG_REPRO_CHARS = 400  # a longer inline repro becomes one that loads the call's arrays from a file
 
 
 def status_mark(entry: dict) -> str:
@@ -108,7 +109,7 @@ def save_inputs(cert: dict) -> dict[str, bytes]:
     for p in cert["properties"]:
         for dtype, o in p["dtypes"].items():
             blob, short = o.pop("inputs_npz", ""), o.pop("repro_from_file", "")
-            if not blob:
+            if not blob or len(o.get("repro", "")) <= LONG_REPRO_CHARS:
                 continue
             name = f"inputs/{slug(p['name'])}-{dtype}.npz"
             files[name] = base64.b64decode(blob)

@@ -60,8 +60,8 @@ class Outcome:
     # not be minimal, though it fails as shown).
     shrink_s: float = 0.0
     shrink_stopped: bool = False
-    # A repro longer than SHORT_REPRO_CHARS also comes as the call's arrays (an .npz, base64) and a
-    # short repro that loads them from "{inputs}": the certificate writer saves the file beside
+    # A failure's call also comes as its arrays (an .npz, base64) and a short repro that loads them
+    # from "{inputs}": where the inline repro is long, the certificate writer saves the file beside
     # the certificate and puts the short line in ``repro`` (suite.reports.save_inputs).
     inputs_npz: str = ""
     repro_from_file: str = ""
@@ -196,9 +196,6 @@ def _native(adapter: Adapter, a: np.ndarray, layout) -> Any:
     if layout is not None and layout.applies(a):
         return layout.build(a)
     return adapter.from_numpy(a)
-
-
-SHORT_REPRO_CHARS = 400
 
 
 def repro_line(adapter: Adapter, op: str, call, layout: str | None = None, render_array=format_array, prelude: str = "") -> str:
@@ -450,7 +447,7 @@ def _record_failure(outcome: Outcome, failure: PropertyFailed, adapter: Adapter,
     outcome.expected = _show(failure.expected)
     outcome.got = _show(failure.got)
     outcome.repro = repro_line(adapter, op, record["call"], record.get("layout"))
-    if len(outcome.repro) > SHORT_REPRO_CHARS:
+    if record["call"] is not None:
         outcome.inputs_npz, read = inputs_file(record["call"])
         outcome.repro_from_file = repro_line(adapter, op, record["call"], record.get("layout"), read, "f = np.load('{inputs}'); ")
 

@@ -91,7 +91,7 @@ def _usage_error(capsys, argv, *needles):
         (["certify", "implementations.numpy_reference:softmax", "--op", "softmax", "--timeout", "0"], ["--timeout"]),
         (["certify", "implementations.numpy_reference:softmax"], ["--op"]),
         (["certify", "implementations.numpy_reference:softmax", "--op", "softmax", "--seed", "abc"], ["--seed"]),
-        (["run", "--implementations", "tensorflow"], ["unknown built-in implementation"]),
+        (["run", "--implementations", "frobnitz"], ["unknown built-in implementation"]),
         (["run", "--ops", "softplus"], ["unknown op"]),
         (["run", "--dtypes", "float8"], ["unknown dtype"]),
         (["frobnicate"], ["invalid choice"]),
