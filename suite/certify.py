@@ -384,7 +384,7 @@ def certify_many(
         if result.failure_kind == "timeout":
             timeouts[id(r)] += 1
         error = result.reply.get("worker_error")
-        first_crash = unit.cmd == "property" and not unit.extra.get("avoid") and "crash_shrunk" not in result.reply
+        first_crash = unit.cmd == "property" and not unit.extra.get("rerun") and "crash_shrunk" not in result.reply
         if result.failure_kind == "crash" and first_crash and error.last_call:
             crashed.setdefault(id(r), []).append(result)  # done once the crash is shrunk (below)
             progress.note(f"{unit.label}: the implementation {error.message} (its input is shrunk once the other properties are done)")
@@ -480,7 +480,7 @@ def _shrink_crash(pool: Pool, results: list[Result], progress: Progress) -> list
 def _avoiding(u: Unit, signatures: list[dict]) -> Unit:
     """The unit again, its draws skipping inputs with the crash's signature."""
     return Unit(u.cmd, u.adapter, u.op, u.property, u.dtype, u.label + " (avoiding the known crash)", u.origin,
-                extra={**u.extra, "avoid": signatures or [{"ndim": -1, "last": -1, "dtype": ""}]}, seed=u.seed)
+                extra={**u.extra, "avoid": signatures, "rerun": True}, seed=u.seed)
 
 
 def _speed_units(r: Request, shapes: list[str], prefix: str) -> list[Unit]:
