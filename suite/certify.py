@@ -6,10 +6,12 @@ sharing a few worker processes between them. Both return certificates as plain
 dicts in the schema of ``docs/certificate-schema.md`` (see :mod:`suite.reports`
 for the files written from them).
 
-Verdict: certified when no required property failed and the implementation
-never crashed or hung. Under ``policy="strict"`` every property, required or
-not, must also not fail, and graded properties must grade A. Implementation-defined behaviours are reported, never
-failed, unless the probe saw the unusual row disturb an ordinary one.
+Verdict (suite/verdict.py, shared with the zoo and the pytest plugin): certified
+when no required property failed and the implementation never crashed or hung.
+Under ``policy="strict"`` every property, required or not, must also not fail,
+and graded properties must reach a passing grade. Implementation-defined
+behaviours are reported, never failed, unless the probe saw the unusual row
+disturb an ordinary one.
 """
 from __future__ import annotations
 
@@ -28,9 +30,9 @@ from suite.isolation import Pool, Result, Unit, crash_outcome
 from suite.ops import OPS
 from suite.profiles import PROFILES
 from suite.runner import FAIL, IMPL_DEFINED, PASS, SKIP
+from suite.verdict import IMPLEMENTATION_FAILURES, POLICIES, rejects
 
 SCHEMA_VERSION = "1.3"
-POLICIES = ("default", "strict")
 DEFAULT_TIMEOUT = None  # per profile, see default_timeout()
 PROFILE_TIMEOUTS = {"dev": 180.0, "ci": 180.0, "thorough": 1800.0}
 
@@ -596,14 +598,6 @@ def _fmt_ulp(value) -> str:
     return f"{value:.3g}"
 
 
-def below_strict(grade: str | None) -> bool:
-    """Whether a graded property's grade fails ``--policy strict``: a letter grade below A
-    (ulp_accuracy) or "inaccurate" (argmax_accuracy). Descriptive grades (rounding) never fail."""
-    if not grade:
-        return False
-    return (len(grade) == 1 and grade.isalpha() and grade.upper() != "A") or grade == "inaccurate"
-
-
 def aggregate_status(statuses: list[str]) -> str:
     for status in STATUS_ORDER:
         if status in statuses:
@@ -715,7 +709,7 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
             "required": prop.required,
             "status": aggregate_status([o["status"] for o in by_dtype.values()]),
             "worst_ulp": worst_ulp({d: o.get("stats", {}) for d, o in by_dtype.items()}),
-            "graded": hasattr(prop.func, "grade"),
+            "graded": prop.graded,
             "figure": worst_figure(by_dtype.values()),
             "measure": next((o["measure"] for o in by_dtype.values() if o.get("measure")), ""),
             "reason": "",
@@ -725,13 +719,18 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
             entry["dtypes"][dtype] = {k: v for k, v in o.items() if k not in ("property", "op", "dtype", "implementation")}
             if o["status"] == IMPL_DEFINED:
                 impl_defined.append({"property": name, "dtype": dtype, "observation": o.get("observation", "")})
-            if policy == "strict" and o["status"] == PASS and below_strict(o.get("grade")):
+            rejecting = rejects(
+                o["status"],
+                required=prop.required,
+                policy=policy,
+                failure_kind=o.get("failure_kind"),
+                grade=o.get("grade"),
+                passing_grades=prop.passing_grades,
+            )
+            if rejecting and o["status"] == PASS:
                 reasons.append((name, dtype, f"grade {o['grade']} under --policy strict: {o.get('observation', '')}"))
-            if o["status"] == FAIL:
-                kind = o.get("failure_kind", "property")
-                first = o["message"].splitlines()[0] if o["message"] else ""
-                if kind in ("crash", "timeout") or prop.required or policy == "strict":
-                    reasons.append((name, dtype, first))
+            elif rejecting:
+                reasons.append((name, dtype, o["message"].splitlines()[0] if o["message"] else ""))
         if entry["status"] == SKIP:
             entry["reason"] = next((o["message"] for o in by_dtype.values() if o.get("message")), "")
         properties.append(entry)
@@ -745,7 +744,7 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
                 "required": prop.required,
                 "status": SKIP,
                 "worst_ulp": None,
-                "graded": hasattr(prop.func, "grade"),
+                "graded": prop.graded,
                 "figure": None,
                 "measure": "",
                 "reason": s["reason"],
@@ -753,7 +752,7 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
             }
         )
     for dtype, acc in accuracy.items():
-        if acc.get("failure_kind") in ("crash", "timeout"):
+        if acc.get("failure_kind") in IMPLEMENTATION_FAILURES:
             reasons.append(("error profile", dtype, acc["error"]))
     if r.load_error is not None:
         reasons.append((r.load_error["message"], None, ""))

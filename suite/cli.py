@@ -311,7 +311,7 @@ def _main(argv) -> int:
 
 
 def cmd_certify(args) -> int:
-    from suite import reports
+    from suite import render_certificate, reports
     from suite.certify import Progress, certify
 
     start = time.monotonic()
@@ -337,19 +337,20 @@ def cmd_certify(args) -> int:
     )
     directory = Path(args.report) if args.report else reports.default_certificate_dir(cert)
     reports.write_certificate(cert, directory)
-    print(reports.summary_table(cert))
+    print(render_certificate.summary_table(cert))
     if cert["speed"]["measured"]:
         print()
-        print("\n".join(reports.speed_lines(cert)))
-    failures = reports.failure_reports(cert, first_per_property=True)
+        print("\n".join(render_certificate.speed_lines(cert)))
+    failures = render_certificate.failure_reports(cert, first_per_property=True)
     if failures:
         print()
         print("\n\n".join(failures))
     print()
-    deciding = cert["policy"] == "strict"
-    failed = [p["name"] for p in cert["properties"] if p["status"] == "fail" and (p["required"] or deciding)]
+    from suite.verdict import rejecting_properties
+
+    failed = rejecting_properties(cert)
     # graded (not required) failures, e.g. grade F for NaN outputs, do not decide the default verdict
-    not_required = [p["name"] for p in cert["properties"] if p["status"] == "fail" and not (p["required"] or deciding)]
+    not_required = [p["name"] for p in cert["properties"] if p["status"] == "fail" and p["name"] not in failed]
     verdict = f"{cert['target']} {cert['op']}: {cert['verdict'].upper()}"
     if cert["reasons"]:
         verdict += " - " + (f"failed: {', '.join(failed)}" if failed else cert["reasons"][0])

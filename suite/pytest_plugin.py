@@ -166,13 +166,20 @@ class Certification:
 
     @property
     def certified(self) -> bool:
-        from suite.certify import below_strict
+        from suite.properties import all_properties
+        from suite.verdict import rejects
 
-        strict = self.policy == "strict"
+        registry = all_properties()
         for o in self.outcomes:
-            if o.status == FAIL and (self.required.get(o.property, True) or strict):
-                return False
-            if strict and below_strict(getattr(o, "grade", "")):
+            prop = registry.get(o.property)
+            if rejects(
+                o.status,
+                required=self.required.get(o.property, True),
+                policy=self.policy,
+                failure_kind=getattr(o, "failure_kind", None),
+                grade=getattr(o, "grade", ""),
+                passing_grades=prop.passing_grades if prop is not None else None,
+            ):
                 return False
         return True
 

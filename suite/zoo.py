@@ -170,14 +170,15 @@ def _all_but_error_profile(op: str) -> tuple[str, ...]:
 def killers(cert: dict, entry: Entry) -> list[str]:
     """The properties that reject ``entry`` in ``cert``: failed ones (a crash or hang counts, a
     suite error does not), and under a strict entry also graded ones below the strict grade."""
-    from suite.certify import below_strict
     from suite.runner import FAIL
+    from suite.verdict import grade_rejected, passing_grades_of
 
     found = []
     for p in cert["properties"]:
         # A suite error is a bug in the property, not a catch.
         failed = any(o["status"] == FAIL and o.get("failure_kind") != "suite-error" for o in p["dtypes"].values())
-        graded = entry.policy == "strict" and any(below_strict(o.get("grade")) for o in p["dtypes"].values())
+        passing = passing_grades_of(p["name"])
+        graded = any(grade_rejected(o.get("grade"), passing, policy=entry.policy) for o in p["dtypes"].values())
         if failed or graded:
             found.append(p["name"])
     return found

@@ -47,6 +47,13 @@ class Property:
     # Whether the kernel-scale passes of suite.sizes run it too (after its ordinary examples);
     # False only where the docstring says why the sizes cannot apply.
     kernel_sizes: bool = True
+    # For a graded property (one with a ``grade`` hook): the grades that pass under --policy strict
+    # (suite/verdict.py). None: not graded, or descriptive (its grade never rejects).
+    passing_grades: tuple[str, ...] | None = None
+
+    @property
+    def graded(self) -> bool:
+        return getattr(self.func, "grade", None) is not None
 
     def skip_reason(self, dtype: str) -> str | None:
         if self.dtypes is None or dtype in self.dtypes:
@@ -78,13 +85,25 @@ def prop(
     examples_scale: float = 1.0,
     opt_in: str | None = None,
     kernel_sizes: bool = True,
+    passing_grades: tuple[str, ...] | None = None,
 ):
     def register(func: Callable) -> Callable:
         name = func.__name__
         if name in _REGISTRY:
             raise ValueError(f"property {name!r} is registered twice")
         _REGISTRY[name] = Property(
-            name, tuple(ops), func, kind, required, differentiable_only, dtypes, needs_layouts, examples_scale, opt_in, kernel_sizes
+            name,
+            tuple(ops),
+            func,
+            kind=kind,
+            required=required,
+            differentiable_only=differentiable_only,
+            dtypes=dtypes,
+            needs_layouts=needs_layouts,
+            examples_scale=examples_scale,
+            opt_in=opt_in,
+            kernel_sizes=kernel_sizes,
+            passing_grades=passing_grades,
         )
         return func
 

@@ -125,7 +125,7 @@ def _shift_rounded_exact(case: Case, np_dtype) -> np.ndarray:
     return exact
 
 
-@prop(*ACCURACY_OPS, required=False)
+@prop(*ACCURACY_OPS, required=False, passing_grades=("A",))
 def ulp_accuracy(ctx):
     """Componentwise error |out_i - exact_i| / ulp(exact_i) in ULPs of the output dtype, over the
     outputs whose exact value is a normal number, per input regime (max and 99th percentile).
@@ -190,7 +190,7 @@ def _grade_argmax(op: str, dtype: str, stats: dict) -> tuple[str, str]:
     )
 
 
-@prop("log_softmax", required=False, kernel_sizes=False)
+@prop("log_softmax", required=False, kernel_sizes=False, passing_grades=("accurate",))
 def argmax_accuracy(ctx):
     """log_softmax at the argmax k is -log1p(s), s = sum_{j != k} exp(x_j - x_k): computed as
     -log(1 + s) it rounds to 0 once s < u and loses every digit. Accurate means within

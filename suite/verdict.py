@@ -1,0 +1,71 @@
+"""The verdict: which outcomes reject an implementation, decided here once.
+
+``certify`` and ``run`` (suite/certify.py), the zoo (suite/zoo.py) and the
+pytest plugin (suite/pytest_plugin.py) all ask :func:`rejects`. Two policies:
+
+* ``default``: a required property that fails rejects; so does a crash or a
+  hang in any property (the implementation, not the property, failed).
+* ``strict``: every property that fails rejects, and a graded property rejects
+  when its grade is not one of the grades it declares passing
+  (``@prop(passing_grades=...)``: "A" for ulp_accuracy, "accurate" for
+  argmax_accuracy). A property that declares none is descriptive
+  (low_precision_rounding's "faithful", "correctly rounded"): its grade never
+  rejects.
+"""
+from __future__ import annotations
+
+from suite.runner import FAIL, PASS
+
+POLICIES = ("default", "strict")
+# Failures of the implementation itself, which reject under every policy.
+IMPLEMENTATION_FAILURES = ("crash", "timeout")
+
+
+def grade_rejected(grade: str | None, passing_grades: tuple[str, ...] | None, *, policy: str) -> bool:
+    """Whether ``grade`` rejects under ``policy``: only under strict, and only for a property that
+    declares its passing grades."""
+    return policy == "strict" and bool(grade) and passing_grades is not None and grade not in passing_grades
+
+
+def rejects(
+    status: str,
+    *,
+    required: bool,
+    policy: str,
+    failure_kind: str | None = None,
+    grade: str | None = "",
+    passing_grades: tuple[str, ...] | None = None,
+) -> bool:
+    """Whether one outcome (one property on one dtype) rejects the implementation under ``policy``."""
+    if status == FAIL:
+        return failure_kind in IMPLEMENTATION_FAILURES or required or policy == "strict"
+    return status == PASS and grade_rejected(grade, passing_grades, policy=policy)
+
+
+def passing_grades_of(property_name: str) -> tuple[str, ...] | None:
+    """The passing grades a registered property declares (None: not graded, or descriptive)."""
+    from suite.properties import all_properties
+
+    prop = all_properties().get(property_name)
+    return prop.passing_grades if prop is not None else None
+
+
+def outcome_rejects(property_name: str, outcome: dict, *, required: bool, policy: str) -> bool:
+    """:func:`rejects` for one outcome as a certificate stores it (a property's ``dtypes`` entry)."""
+    return rejects(
+        outcome["status"],
+        required=required,
+        policy=policy,
+        failure_kind=outcome.get("failure_kind"),
+        grade=outcome.get("grade"),
+        passing_grades=passing_grades_of(property_name),
+    )
+
+
+def rejecting_properties(cert: dict) -> list[str]:
+    """The properties of a certificate that reject it under the policy it was made with."""
+    return [
+        p["name"]
+        for p in cert["properties"]
+        if any(outcome_rejects(p["name"], o, required=p["required"], policy=cert["policy"]) for o in p["dtypes"].values())
+    ]
