@@ -1,4 +1,4 @@
-"""The speed section as tables, matrix cells and a chart (rendered by suite/reports.py).
+"""The speed section as tables, matrix cells and a chart (rendered into certificates by suite/render_certificate.py and into the matrix by suite/render_matrix.py).
 
 Plain data only: :func:`speed_table` gives a header and rows of strings that the
 Markdown, HTML and terminal renderers lay out; :func:`matrix_cells` the matrix's

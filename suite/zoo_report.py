@@ -1,7 +1,7 @@
 """The self-validation section of the ``softmax-suite run --zoo`` report (see :mod:`suite.zoo`)."""
 from __future__ import annotations
 
-from suite.reports import _e, _matplotlib, _md_cell, _png
+from suite.render import escape, load_matplotlib, md_cell, png_img
 
 
 def headline(zoo: dict) -> list[str]:
@@ -44,7 +44,7 @@ def zoo_markdown(zoo: dict) -> str:
     for r in zoo["mutants"]:
         lines.append(
             f"| {r['entry']} | {r['op']} | {r['backend']} | {', '.join(r['dtypes'])} | {', '.join(r['expected'])} | "
-            f"{_md_cell(', '.join(r['killed_by']) or '-')} | {_mutant_verdict(r)} |"
+            f"{md_cell(', '.join(r['killed_by']) or '-')} | {_mutant_verdict(r)} |"
         )
     lines += ["", "### Mutants per property", "", "| property | required | mutants killed |", "|---|---|---|"]
     for name, killed in zoo["per_property"].items():
@@ -52,39 +52,39 @@ def zoo_markdown(zoo: dict) -> str:
     lines += ["", "### Correct implementations (implementations/correct/)", "", "| implementation | op | backend | seeds | false rejections |", "|---|---|---|---|---|"]
     for r in zoo["correct"]:
         false = "; ".join(f"seed {f['seed']}: {f['reasons'][0] if f['reasons'] else '?'}" for f in r["false_rejections"]) or "0"
-        lines.append(f"| {r['entry']} | {r['op']} | {r['backend']} | {r['seeds']} | {_md_cell(false)} |")
+        lines.append(f"| {r['entry']} | {r['op']} | {r['backend']} | {r['seeds']} | {md_cell(false)} |")
     return "\n".join(lines) + "\n"
 
 
 def zoo_html(zoo: dict) -> str:
     required = _required(zoo)
     parts = ["<h2 id=\"zoo\">Self-validation: the zoo</h2><ul class=\"zoo-headline\">"]
-    parts += [f"<li>{_e(s)}</li>" for s in headline(zoo)] + ["</ul>"]
+    parts += [f"<li>{escape(s)}</li>" for s in headline(zoo)] + ["</ul>"]
     plot = _per_property_plot(zoo, required)
     if plot is not None:
         caption, data = plot
-        parts.append(f"<figure><img class=\"plot\" alt=\"{_e(caption)}\" src=\"data:image/png;base64,{data}\"><figcaption>{_e(caption)}</figcaption></figure>")
+        parts.append(f"<figure><img class=\"plot\" alt=\"{escape(caption)}\" src=\"data:image/png;base64,{data}\"><figcaption>{escape(caption)}</figcaption></figure>")
     parts.append("<h3>Mutants (implementations/broken/)</h3><table class=\"zoo\" id=\"zoo-mutants\"><tr>")
     parts += [f"<th>{h}</th>" for h in ("mutant", "op", "backend", "dtypes", "expected", "killed by", "verdict")] + ["</tr>"]
     for r in zoo["mutants"]:
         verdict = _mutant_verdict(r)
         cls = "pass" if verdict.startswith("killed") and r["expected_seen"] else "fail"
         cells = [r["entry"], r["op"], r["backend"], ", ".join(r["dtypes"]), ", ".join(r["expected"]), ", ".join(r["killed_by"]) or "-"]
-        parts.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + f"<td class=\"{cls}\">{_e(verdict)}</td></tr>")
+        parts.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + f"<td class=\"{cls}\">{escape(verdict)}</td></tr>")
     parts.append("</table><h3>Correct implementations (implementations/correct/)</h3><table class=\"zoo\" id=\"zoo-correct\"><tr>")
     parts += [f"<th>{h}</th>" for h in ("implementation", "op", "backend", "seeds", "false rejections")] + ["</tr>"]
     for r in zoo["correct"]:
         false = r["false_rejections"]
         text = "; ".join(f"seed {f['seed']}: {f['reasons'][0] if f['reasons'] else '?'}" for f in false) or "0"
         cells = [r["entry"], r["op"], r["backend"], r["seeds"]]
-        parts.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + f"<td class=\"{'fail' if false else 'pass'}\">{_e(text)}</td></tr>")
+        parts.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + f"<td class=\"{'fail' if false else 'pass'}\">{escape(text)}</td></tr>")
     parts.append("</table>")
     return "\n".join(parts)
 
 
 def _per_property_plot(zoo: dict, required: set[str]):
     """A horizontal bar per property: how many mutants it kills (required ones dark)."""
-    plt = _matplotlib()
+    plt = load_matplotlib()
     if plt is None:
         return None
     names = list(zoo["per_property"])
@@ -98,4 +98,4 @@ def _per_property_plot(zoo: dict, required: set[str]):
     ax.set_xlabel("mutants killed (dark: required property)", fontsize=8)
     ax.grid(True, axis="x", alpha=0.3)
     fig.tight_layout()
-    return "mutants killed by each property; a required property at 0 would be one that cannot fail", _png(fig, plt)
+    return "mutants killed by each property; a required property at 0 would be one that cannot fail", png_img(fig, plt)

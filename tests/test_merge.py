@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from suite import reports
+from suite import render_matrix, reports
 from suite.certify import certify
 from suite.cli import main
 from suite.merge import find_certificates, newest
@@ -48,7 +48,7 @@ def test_one_machine_keeps_plain_columns_and_the_newer_certificate_counts(cert, 
     reports.write_certificate(new, tmp_path / "b")
     kept = newest(find_certificates([tmp_path]))
     assert len(kept) == 1 and kept[0][1]["verdict"] == "not certified"
-    assert reports.column_label(kept[0][1], [c for _, c in kept]) == "numpy-reference"
+    assert render_matrix.column_label(kept[0][1], [c for _, c in kept]) == "numpy-reference"
 
 
 def test_bad_paths_are_usage_errors(tmp_path, capsys):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from suite import dtypes as dt
-from suite import reports
+from suite import render, render_certificate, render_matrix, reports
 from suite.certify import SCHEMA_VERSION, certify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def test_markdown_and_summary(bad, tmp_path):
     assert "**Verdict: not certified**" in md
     assert "| finite_outputs | FAIL |" in md
     assert "repro: python -c" in md
-    table = reports.summary_table(bad)
+    table = render_certificate.summary_table(bad)
     assert table.splitlines()[0].split()[:3] == ["property", "status", "worst"]
     assert any(line.startswith("finite_outputs") and "FAIL" in line for line in table.splitlines())
 
@@ -79,7 +79,7 @@ def test_html_without_accuracy_data(good):
     for p in cert["properties"]:
         for o in p["dtypes"].values():
             o["stats"] = {}
-    page = reports.certificate_html(cert)
+    page = render_certificate.certificate_html(cert)
     assert "no accuracy data" in page and '<img class="plot"' not in page
 
 
@@ -87,7 +87,7 @@ def test_stats_from_properties_are_plotted(good):
     cert = copy.deepcopy(good)
     cert["accuracy"] = {}
     cert["properties"][0]["dtypes"]["float32"]["stats"] = {"max_ulp": 1.5, "p99_ulp": 0.5}
-    page = reports.certificate_html(cert)
+    page = render_certificate.certificate_html(cert)
     assert "ULP statistics recorded by the properties" in page
 
 
@@ -180,7 +180,7 @@ def test_graded_failure_decides_the_verdict_only_under_strict(graded_naive):
     assert not strict["certified"]
     assert any(r.startswith("ulp_accuracy (float16, float32)") for r in strict["reasons"]), strict["reasons"]  # one line per property, every dtype
     assert any(r.startswith("low_precision_rounding (float16)") for r in strict["reasons"]), strict["reasons"]
-    md = reports.certificate_markdown(default)
+    md = render_certificate.certificate_markdown(default)
     assert "| ulp_accuracy (not required) | FAIL |" in md and "grade F: out[" in md
 
 
@@ -190,7 +190,7 @@ def test_error_profile_counts_non_finite_outputs_with_an_example(graded_naive, t
     assert acc["nonfinite"] > 0 and acc["max_bound_used"] == "inf" and acc["max_ulp_mixed"] == "inf"  # JSON-safe from the worker
     example = acc["nonfinite_example"]
     assert example["got"] == "nan" and float(example["expected"]) >= 0 and example["x"].startswith("np.array(")
-    md = reports.certificate_markdown(cert)
+    md = render_certificate.certificate_markdown(cert)
     assert "NaN or inf where the exact value is finite; first at out(" in md
     reports.write_matrix([cert], {}, tmp_path)
     matrix = (tmp_path / "matrix.md").read_text()
@@ -203,8 +203,8 @@ def test_grade_and_figure_are_the_same_measure(graded_good, tmp_path):
     graded = [o["stats"]["max_ulp_mixed.graded"] for o in ulp["dtypes"].values()]
     assert ulp["figure"] == max(graded) and ulp["measure"] == "ULP, shift excused"
     assert all(o["grade"] == "A" for o in ulp["dtypes"].values())
-    shown = f"{reports.fmt_ulp(max(graded))} ULP, shift excused"
-    row = next(r for r in reports.summary_rows(graded_good) if r[0].startswith("ulp_accuracy"))
+    shown = f"{render.fmt_ulp(max(graded))} ULP, shift excused"
+    row = next(r for r in render_certificate.summary_rows(graded_good) if r[0].startswith("ulp_accuracy"))
     assert row[2] == shown
     reports.write_matrix([graded_good], {}, tmp_path)
     matrix = (tmp_path / "matrix.md").read_text()
@@ -220,7 +220,7 @@ def test_graded_property_that_measures_nothing_reads_n_a(graded_good, tmp_path):
     rounding = _entry(graded_good, "low_precision_rounding")
     assert rounding["status"] == "pass"  # float16 measured
     assert rounding["dtypes"]["float32"]["status"] == "skipped" and rounding["dtypes"]["float32"]["grade"] == ""
-    assert "n/a on float32" in reports.property_detail(rounding)
+    assert "n/a on float32" in render_certificate.property_detail(rounding)
     reports.write_matrix([graded_good], {}, tmp_path)
     assert "; n/a on float32 |" in (tmp_path / "matrix.md").read_text()
     # measured on no dtype at all: n/a with the reason, in the certificate and the matrix
@@ -228,11 +228,11 @@ def test_graded_property_that_measures_nothing_reads_n_a(graded_good, tmp_path):
     entry = _entry(only32, "low_precision_rounding")
     del entry["dtypes"]["float16"]
     entry["status"], entry["reason"] = "skipped", entry["dtypes"]["float32"]["message"]
-    row = next(r for r in reports.summary_rows(only32) if r[0].startswith("low_precision_rounding"))
+    row = next(r for r in render_certificate.summary_rows(only32) if r[0].startswith("low_precision_rounding"))
     assert row[1] == "n/a" and row[3].startswith("n/a: low_precision_rounding is defined for float16, bfloat16 only")
-    cell = reports.matrix_data([only32], {})["rows"][("softmax", "low_precision_rounding")][only32["implementation"]]
+    cell = render_matrix.matrix_data([only32], {})["rows"][("softmax", "low_precision_rounding")][only32["implementation"]]
     assert cell == "n/a (low_precision_rounding is defined for float16, bfloat16 only)"
-    assert reports._cell_class(cell) == "skipped"
+    assert render_matrix.cell_class(cell) == "skipped"
 
 
 def test_accuracy_fields_are_documented(graded_good):
@@ -259,7 +259,9 @@ def test_a_plot_that_cannot_be_drawn_costs_only_that_plot(bad, tmp_path, monkeyp
         plt.close(fig)
         raise OverflowError("cannot convert float infinity to integer")
 
-    monkeypatch.setattr(reports, "_png", overflow)
+    # every plot maker turns its figure into an image with png_img
+    monkeypatch.setattr(render_certificate, "png_img", overflow)
+    monkeypatch.setattr(render_matrix, "png_img", overflow)
     reports.write_certificate(bad, tmp_path)
     page = (tmp_path / "index.html").read_text()
     assert "plot not drawn: OverflowError: cannot convert float infinity to integer" in page
@@ -292,7 +294,7 @@ def test_declared_unsupported_dtypes_are_recorded_not_run(tmp_path):
     assert all("bfloat16" not in p["dtypes"] for p in cert["properties"])
     reports.write_certificate(cert, tmp_path)
     assert "(unsupported: bfloat16)" in (tmp_path / "certificate.md").read_text()
-    assert "(unsupported: bfloat16)" in reports.matrix_markdown([cert], {})
+    assert "(unsupported: bfloat16)" in render_matrix.matrix_markdown([cert], {})
     with pytest.raises(UsageError, match="unknown dtype 'float8'"):
         certify("implementations.numpy_reference:softmax", "softmax", unsupported_dtypes=["float8"])
 
@@ -315,7 +317,7 @@ def test_a_long_counterexample_is_saved_beside_the_certificate_with_a_short_repr
                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
     assert run.returncode == 0, run.stderr
     assert "0.0157" in run.stdout  # 1.01 / 64: the wrong output, reproduced from the file
-    assert "in the certificate's folder" in "\n".join(reports.failure_reports(cert))
+    assert "in the certificate's folder" in "\n".join(render_certificate.failure_reports(cert))
 
 
 def test_bfloat16_inputs_survive_the_file():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from suite import reports, speed_report, speed_section, timing
+from suite import render_matrix, reports, speed_report, speed_section, timing
 from suite.adapter import builtin, load_target
 from suite.certify import certify
 from suite.cli import main
@@ -103,7 +103,7 @@ def test_matrix_rows_per_op(tmp_path):
     assert set(cells) == {f"speed {s}, {p}" for s in speed_section.SHAPES for p in ("cold", "warm")}
     assert all("GB/s" in c and "of copy" in c for c in cells.values())
     assert all("x baseline" in c for name, c in cells.items() if name.endswith("cold"))
-    data = reports.matrix_data([cert], {})
+    data = render_matrix.matrix_data([cert], {})
     assert ("softmax", "speed 1024x32768, cold") in data["rows"]
 
 

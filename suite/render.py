@@ -1,0 +1,145 @@
+"""Rendering primitives shared by the certificate, the matrix and the zoo report: HTML escaping,
+the page frame and its style, Markdown table cells, plots (matplotlib, optional) as inline PNGs,
+and plain number formatting. Nothing here writes a file (suite/reports.py does)."""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from typing import Callable
+
+from suite.runner import FAIL, IMPL_DEFINED, PASS, SKIP
+
+
+STATUS_MARK = {PASS: "pass", FAIL: "FAIL", IMPL_DEFINED: "implementation-defined", SKIP: "skipped"}
+
+
+# A graded property that measured nothing for a dtype (low_precision_rounding on float32) is not applicable.
+
+NOT_APPLICABLE = "n/a"
+
+
+LONG_VALUE_CHARS = 400  # longer counterexample values are cut in the readable failure reports
+
+
+def status_mark(entry: dict) -> str:
+    """How a property's status reads: a skipped graded property is n/a, not a pass or a skip."""
+    if entry["status"] == SKIP and entry.get("graded"):
+        return NOT_APPLICABLE
+    return STATUS_MARK.get(entry["status"], entry["status"])
+
+
+def html_or_fallback(render: Callable[[], str], markdown: str, markdown_name: str, title: str) -> str:
+    try:
+        return render()
+    except Exception as exc:  # noqa: BLE001 - any rendering bug; the Markdown holds the verdict
+        note = f"the HTML report could not be rendered ({type(exc).__name__}: {exc}); this is {markdown_name}"
+        return html_page(title, f"<p class=\"fail\">{escape(note)}</p><pre>{escape(markdown)}</pre>")
+
+
+def fmt_ulp(value) -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, str):
+        return value
+    if value >= 1e6:
+        return f"{value:.3g}"
+    return f"{value:.3g}"
+
+
+def fmt_figure(value, measure: str) -> str:
+    """A graded property's figure with its measure, e.g. '3.59 ULP, shift excused'."""
+    if value is None or value == "":
+        return "-"
+    return f"{fmt_ulp(value)} {measure}".strip()
+
+
+def md_cell(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def load_matplotlib():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        return plt
+    except Exception:
+        return None
+
+
+def plots_html(makers: list[Callable], data, empty: str = "no accuracy data") -> list[str]:
+    """The figures each of ``makers`` draws from ``data``, as HTML. A maker that raises (matplotlib
+    on an infinite statistic, say) costs its own plots, replaced by a note, and nothing else."""
+    plots, notes = [], []
+    for make in makers:
+        try:
+            plots += make(data)
+        except Exception as exc:  # noqa: BLE001 - matplotlib raises many kinds
+            plt = load_matplotlib()
+            if plt is not None:
+                plt.close("all")
+            notes.append(f"plot not drawn: {type(exc).__name__}: {exc}")
+    if not plots and not notes:
+        return [f"<p class=\"no-accuracy\">{escape(empty)}</p>"]
+    parts = [f"<p class=\"unplotted\">{escape(note)}</p>" for note in notes]
+    for caption, data_uri in plots:
+        parts.append(f"<figure><img class=\"plot\" alt=\"{escape(caption)}\" src=\"data:image/png;base64,{data_uri}\"><figcaption>{escape(caption)}</figcaption></figure>")
+    return parts
+
+
+def png_img(fig, plt) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def plain_number(v):
+    if isinstance(v, str):
+        return {"inf": math.inf, "-inf": -math.inf}.get(v, math.nan)
+    return math.nan if v is None else float(v)
+
+
+def edge_label(v: float) -> str:
+    if v >= 1024:
+        return f"2^{int(round(math.log2(v)))}"
+    return f"{v:g}"
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top;font-size:14px}
+th{background:#f2f2f2}.pass{background:#e3f5e1}.fail{background:#fbe0e0;font-weight:bold}.implementation-defined{background:#fff5d6}
+.skipped{background:#eee;color:#666}.unavailable{background:#eee;color:#666}pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}
+.verdict-certified{color:#1a7f37}.verdict-not{color:#b42318}figure{margin:1em 0}figcaption{font-size:13px;color:#555}
+td.num{text-align:right}
+"""
+
+
+RENDER_CHECK = """
+<script>
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.querySelectorAll('img.plot'));
+  var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
+  var el = document.getElementById('render-check');
+  if (el) { el.setAttribute('data-plots-total', imgs.length); el.setAttribute('data-plots-loaded', ok);
+            el.textContent = 'plots rendered: ' + ok + '/' + imgs.length; }
+});
+</script>
+"""
+
+
+def escape(text) -> str:
+    return html.escape(str(text))
+
+
+def html_page(title: str, body: str) -> str:
+    return (
+        f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
+        f"<style>{CSS}</style></head><body>\n{body}\n"
+        f"<p id=\"render-check\" style=\"font-size:11px;color:#999\">plots rendered: pending</p>{RENDER_CHECK}</body></html>\n"
+    )
