@@ -7,7 +7,8 @@ from suite import dtypes as dt
 from suite import oracle
 
 
-def _index(flat: int, shape: tuple[int, ...]) -> str:
+def index_label(flat: int, shape: tuple[int, ...]) -> str:
+    """The index of flat position ``flat`` in an array of ``shape``, as the messages print it: "(0, 3)"."""
     return str(tuple(int(i) for i in np.unravel_index(flat, shape))) if shape else "()"
 
 
@@ -32,7 +33,7 @@ def assert_within(ctx, got: np.ndarray, expected: np.ndarray, bound: np.ndarray,
         with np.errstate(all="ignore"):
             excess = np.where(close, -np.inf, np.nan_to_num(np.abs(g - e) - b, nan=np.inf, posinf=np.inf))
         flat = int(np.argmax(excess))
-        idx = _index(flat, e.shape)
+        idx = index_label(flat, e.shape)
         # the headline shows what was returned and the exact value, not their saturated stand-ins
         # (a returned -inf is -inf, not -65520.0)
         ctx.fail(
@@ -48,6 +49,6 @@ def assert_true(ctx, condition: np.ndarray, got: np.ndarray, message: str) -> No
     condition = np.asarray(condition)
     if not np.all(condition):
         flat = int(np.argmin(condition.ravel()))
-        idx = _index(flat, condition.shape)
+        idx = index_label(flat, condition.shape)
         value = np.asarray(got).ravel()[flat] if np.size(got) == condition.size else got
         ctx.fail(f"out[{idx}]={dt.plain_number(value)}: {message}", got=np.asarray(got))

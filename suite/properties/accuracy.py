@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from suite import bounds
 from suite import dtypes as dt
 from suite import ulp
-from suite.assertions import _index, assert_within
+from suite.assertions import assert_within, index_label
 from suite.cases import Case, draw_case
 from suite.properties import PROBE, prop
 
@@ -90,7 +90,7 @@ def fail_on_nonfinite(ctx, out: np.ndarray, exact: np.ndarray, what: str) -> Non
         got = float(np.asarray(out).astype(np.float64).ravel()[flat])
         want = float(np.asarray(exact, dtype=np.float64).ravel()[flat])
         ctx.fail(
-            f"out[{_index(flat, bad.shape)}]={got!r}, but should be {want!r}: {int(bad.sum())} of {bad.size} "
+            f"out[{index_label(flat, bad.shape)}]={got!r}, but should be {want!r}: {int(bad.sum())} of {bad.size} "
             f"outputs non-finite where the exact value is finite [{what}]",
             expected=np.asarray(exact, dtype=np.float64),
             got=np.asarray(out),

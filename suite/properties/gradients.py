@@ -17,16 +17,13 @@ from suite import autodiff
 from suite import dtypes as dt
 from suite import strategies as sst
 from suite import vjp as closed
+from suite.assertions import index_label
 from suite.cases import Case
 from suite.properties import prop
 from suite.properties.invariants import ALL_OPS
 
 GRAD_OPS = ALL_OPS
 BLOG_BATCH = [[2.0, 1.0, 0.1], [1000.0, 1.0, -1000.0], [3.0, 2.0, 1.0]]
-
-
-def _index(flat: int, shape) -> str:
-    return str(tuple(int(i) for i in np.unravel_index(flat, shape))) if shape else "()"
 
 
 def assert_grad_within(ctx, got, expected, bound, what: str) -> None:
@@ -44,7 +41,7 @@ def assert_grad_within(ctx, got, expected, bound, what: str) -> None:
             excess = np.where(ok, -np.inf, np.nan_to_num(np.abs(g - e) - b, nan=np.inf, posinf=np.inf))
         flat = int(np.argmax(excess))
         ctx.fail(
-            f"grad[{_index(flat, e.shape)}]={float(g.flat[flat])!r}, but should be {float(e.flat[flat])!r} "
+            f"grad[{index_label(flat, e.shape)}]={float(g.flat[flat])!r}, but should be {float(e.flat[flat])!r} "
             f"(allowed error {float(b.flat[flat]):.3g}) [{what}]",
             expected=np.asarray(expected, dtype=np.float64),
             got=np.asarray(got),
@@ -219,7 +216,7 @@ def grad_masked_entries(ctx):
     if np.any(np.isnan(grad)):
         flat = int(np.argmax(np.isnan(grad).ravel()))
         ctx.fail(
-            f"grad[{_index(flat, grad.shape)}]=nan, but the gradient of a row with -inf entries has no NaN [{_what(ctx)}]",
+            f"grad[{index_label(flat, grad.shape)}]=nan, but the gradient of a row with -inf entries has no NaN [{_what(ctx)}]",
             got=grad,
         )
     exact_masked = g.astype(np.float64) if ctx.op == "log_softmax" else np.zeros(case.x.shape)
@@ -230,7 +227,7 @@ def grad_masked_entries(ctx):
     if np.any(wrong):
         flat = int(np.argmax(wrong.ravel()))
         ctx.fail(
-            f"grad[{_index(flat, grad.shape)}]={float(grad.flat[flat])!r}, but should be exactly "
+            f"grad[{index_label(flat, grad.shape)}]={float(grad.flat[flat])!r}, but should be exactly "
             f"{float(exact_masked.flat[flat])!r} at a -inf entry [{_what(ctx)}]",
             expected=exact_masked,
             got=grad,
@@ -317,7 +314,7 @@ def grad_layouts(ctx):
         if np.any(stray):
             flat = int(np.argmax(stray.ravel()))
             ctx.fail(
-                f"grad_base[{_index(flat, base.shape)}]={float(grad_base.flat[flat])!r}, but should be exactly 0: "
+                f"grad_base[{index_label(flat, base.shape)}]={float(grad_base.flat[flat])!r}, but should be exactly 0: "
                 f"the entry is outside the {label} view [{_what(ctx)}]",
                 got=grad_base,
             )
