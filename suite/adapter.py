@@ -71,6 +71,10 @@ class Adapter:
     # The memory layouts native arrays can take (suite/layouts.py), for the property ``layouts``;
     # empty for a backend whose arrays have no strides (JAX).
     layouts: Mapping[str, Any] = field(default_factory=dict)
+    # True for a real library's column: its import may clash with another library's in one
+    # process (PaddlePaddle 3.3 segfaults when imported after TensorFlow 2.21), so a worker
+    # process that runs it runs no other adapter (suite/isolation.py starts a fresh one).
+    own_worker: bool = False
 
     @property
     def available(self) -> bool:

@@ -11,6 +11,7 @@ worker before every call).
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pickle
@@ -314,6 +315,20 @@ def crash_outcome(unit: Unit, implementation: str, error: WorkerError) -> dict:
     }
 
 
+@functools.lru_cache(maxsize=None)
+def _needs_own_worker(key: str) -> bool:
+    """Whether the adapter of descriptor ``key`` runs alone in its worker (Adapter.own_worker)."""
+    from suite.adapter import UsageError, builtin
+
+    desc = json.loads(key)
+    if "builtin" not in desc:
+        return False
+    try:
+        return builtin(desc["builtin"]).own_worker
+    except UsageError:
+        return False
+
+
 class Pool:
     """Runs units over ``jobs`` worker processes (threads in this process wait on them).
 
@@ -414,6 +429,8 @@ class Pool:
     def _run_one(self, worker: WorkerProcess, unit: Unit) -> Result:
         start = time.monotonic()
         key = desc_key(unit.adapter)
+        if key not in worker.loaded and worker.loaded and any(_needs_own_worker(k) for k in (key, *worker.loaded)):
+            worker.kill()  # the next request starts a fresh process, with nothing imported
         try:
             if unit.cmd != "load" and key not in worker.loaded:
                 # Import the backend (torch, jax) outside the property's time limit.

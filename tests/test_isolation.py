@@ -149,3 +149,24 @@ def test_a_crash_is_shrunk_in_fresh_workers_and_the_other_properties_report_thei
     assert "rank 2 with 1 entries along the last axis" in o["message"]
     others = [p for p in cert["properties"] if p["name"] != crashed[0]]
     assert others and all(p["status"] == "pass" for p in others), statuses(cert)
+
+
+def test_a_library_column_runs_in_a_worker_of_its_own():
+    """Paddle segfaults when imported after TensorFlow in one process: a worker that has loaded any
+    other adapter is replaced by a fresh one before it loads a library's column (Adapter.own_worker),
+    and after it; adapters that share a process still do."""
+    from suite.adapter import builtin
+    from suite.isolation import Pool, Unit
+
+    assert builtin("tensorflow").own_worker and not builtin("scipy").own_worker
+    pool = Pool(jobs=1, timeout=120)
+    try:
+        pids = []
+        for name in ("numpy-reference", "scipy", "tensorflow", "numpy-reference"):
+            pool.run([Unit("load", {"builtin": name}, op="softmax", label=name)])
+            (worker,) = pool._idle
+            pids.append(worker.proc.pid)
+    finally:
+        pool.close()
+    assert pids[0] == pids[1], "two of the suite's own adapters share a worker"
+    assert pids[2] != pids[1] and pids[3] != pids[2], "a library's column got a fresh worker, and left it"
