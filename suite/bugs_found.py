@@ -112,6 +112,66 @@ BUGS = [
         seen_with="onnxruntime 1.30.0, onnx 1.23.2 (CPU provider, opset 26)",
         searched="microsoft/onnxruntime issues for LogSoftmax / SoftmaxCrossEntropyLoss with NaN input, 2026-12-03: none found",
     ),
+    # PaddlePaddle's records come before TensorFlow's: `import paddle` segfaults in a process that has already
+    # imported tensorflow (their bundled protobufs clash; the other order works), and check() runs every repro
+    # in this one process.
+    Bug(
+        key="paddle-softmax-clip-minus-64",
+        library="paddle",
+        title="PaddlePaddle's CPU softmax clamps x - max at -64 (float32 and float64): a masked (-inf) entry gets "
+        "exp(-64) = 1.6e-28 instead of 0, F.log_softmax gives it -64 instead of -inf, and F.cross_entropy is capped "
+        "at 64: logits [[0, -100]] with target 1 give 64 where the loss is 100",
+        code=(
+            "import paddle, paddle.nn.functional as F\n"
+            "paddle.set_device('cpu')\n"
+            "x = paddle.to_tensor(np.array([[0., -100.]], dtype=np.float32))\n"
+            "got = F.cross_entropy(x, paddle.to_tensor(np.array([1])), reduction='none').numpy()"
+        ),
+        exact="from suite import oracle\nexact = oracle.cross_entropy(np.array([[0., -100.]], dtype=np.float32), np.array([1]))",
+        found_by="definition, masked_entries, layouts and nan_propagation (masked rows) of softmax, log_softmax, "
+        "temperature_softmax and cross_entropy (losses of 64 + log K for gaps of 1e31), gumbel_softmax_contract; "
+        "float32 and float64",
+        seen_with="paddlepaddle 3.3.1 (CPU)",
+        link="https://github.com/PaddlePaddle/Paddle/issues/69859",
+        searched="PaddlePaddle/Paddle#69859 (open, 2024: log_softmax of [-1, -inf] is [0, -64] on the CPU, -inf on "
+        "the GPU); #20994 (closed, 2019: cross_entropy losses above 64 become 64); #4366 (2017, where the -64 "
+        "clamp was introduced); pull request #54107 (closed, not merged) would have moved cross_entropy to the "
+        "log-softmax kernel",
+    ),
+    Bug(
+        key="paddle-float32-softmax-nan-dropped",
+        library="paddle",
+        title="PaddlePaddle's float32 CPU softmax (the AVX kernel, rows of 8 entries or more) drops a NaN: "
+        "F.softmax of [0]*7 + [nan] gives 1/7 to each finite entry and exp(-64)/7 to the NaN one (a row of 7 "
+        "entries, and float64, give NaN); F.cross_entropy of that row is log 7, not NaN",
+        code=(
+            "import paddle, paddle.nn.functional as F\n"
+            "paddle.set_device('cpu')\n"
+            "got = F.softmax(paddle.to_tensor(np.array([[0.] * 7 + [np.nan]], dtype=np.float32))).numpy()"
+        ),
+        exact="exact = np.full((1, 8), np.nan, dtype=np.float32)  # a NaN logit makes the whole row NaN",
+        found_by="nan_propagation, softmax, float32 (shrunk to 128 zeros with a NaN first, which get 1/128 each; 8 "
+        "entries suffice); temperature_softmax, cross_entropy and gumbel_softmax share the kernel (checked by hand)",
+        seen_with="paddlepaddle 3.3.1 (CPU)",
+        searched="PaddlePaddle/Paddle issues for softmax / cross_entropy with NaN input on the CPU, 2026-12-03: none "
+        "found; related: #55685 (NaN output for very negative logits in long rows, fixed by #57851)",
+    ),
+    Bug(
+        key="paddle-logsumexp-infinite-max-nan",
+        library="paddle",
+        title="PaddlePaddle paddle.logsumexp is NaN wherever a row's maximum is infinite (float32 and float64): "
+        "[-inf, -inf] gives nan (exact -inf), [0, inf] gives nan (exact inf), even the one-entry rows [-inf] and [inf]",
+        code=(
+            "import paddle\n"
+            "paddle.set_device('cpu')\n"
+            "got = paddle.logsumexp(paddle.to_tensor(np.array([[-np.inf, -np.inf], [0., np.inf]])), axis=-1).numpy()"
+        ),
+        exact="from suite import oracle\nexact = oracle.logsumexp(np.array([[-np.inf, -np.inf], [0., np.inf]]))",
+        found_by="lse_all_masked and lse_posinf, logsumexp, float32 and float64",
+        seen_with="paddlepaddle 3.3.1 (CPU)",
+        searched="PaddlePaddle/Paddle issues for logsumexp with infinite input, 2026-12-03: none found; related: "
+        "#79462 (open: paddle.logaddexp of two same-sign infinities is NaN)",
+    ),
     Bug(
         key="tensorflow-softmax-nan-dropped",
         library="tensorflow",

@@ -1,4 +1,4 @@
-"""The built-in adapters of real libraries (optional extras): ONNX Runtime and TensorFlow.
+"""The built-in adapters of real libraries (optional extras): ONNX Runtime, TensorFlow and PaddlePaddle.
 
 Each library's tests skip with the adapter's reason (which names the extra that installs it)
 when the library is absent, as in CI, which installs ``.[all]`` only. When it is installed:
@@ -28,6 +28,7 @@ LIBRARIES = {
     # adapter name: (the modules it needs, the extra that installs them)
     "onnxruntime": (("onnxruntime", "onnx"), "onnxruntime"),
     "tensorflow": (("tensorflow",), "tensorflow"),
+    "paddle": (("paddle",), "paddle"),
 }
 
 
@@ -132,9 +133,9 @@ def test_onnxruntime_adapter_matches_the_oracle_on_ordinary_logits():
         )
 
 
-def _reproduce(got, bad: bool, fixed: str):
+def _reproduce(got, bad: bool, fixed: str, library: str = "onnxruntime"):
     if not bad:
-        pytest.skip(f"this onnxruntime release returns {got!r}: fixed; {fixed}")
+        pytest.skip(f"this {library} release returns {got!r}: fixed; {fixed}")
 
 
 @pytest.mark.parametrize(
@@ -219,6 +220,184 @@ def test_suite_rejects_onnxruntime_float64_cross_entropy_nan_rows(ort_certificat
     assert _status(cert, "output_contract", "float64")[0] == PASS
     status, message = _status(cert, "nan_propagation", "float64")
     assert status == FAIL and "should be nan" in message, message
+
+
+# --------------------------------------------------------------------------- PaddlePaddle
+
+
+def _paddle():
+    """paddle and paddle.nn.functional on the CPU. This section comes before TensorFlow's: ``import
+    paddle`` segfaults in a process that has already imported tensorflow (their bundled protobufs
+    clash in libpaddle's import; paddle first, then tensorflow, works), so the test skips, naming
+    the cause, where another order imported tensorflow first."""
+    _require("paddle")
+    import sys
+
+    if "tensorflow" in sys.modules and "paddle" not in sys.modules:
+        pytest.skip("import paddle segfaults after import tensorflow in one process: run these tests apart (-k paddle)")
+    import paddle
+    import paddle.nn.functional as F
+
+    paddle.set_device("cpu")
+    return paddle, F
+
+
+def test_paddle_adapter_matches_the_oracle_on_ordinary_logits():
+    adapter = _require("paddle")
+    _paddle()
+    x = np.array([[1.0, 2.0, 3.0], [0.0, -2.5, 1.0]])
+    for dtype in adapter.dtypes:
+        xd = x.astype(dtype)
+        tol = 1e-6
+        np.testing.assert_allclose(adapter.ops["softmax"](xd), oracle.softmax(x).astype(float), rtol=tol, atol=tol)
+        np.testing.assert_allclose(adapter.ops["log_softmax"](xd), oracle.log_softmax(x).astype(float), rtol=tol)
+        np.testing.assert_allclose(adapter.ops["logsumexp"](xd[0]), oracle.logsumexp(x[0]).astype(float), rtol=tol)
+        np.testing.assert_allclose(
+            adapter.ops["temperature_softmax"](xd, 0.5), oracle.softmax(x / 0.5).astype(float), rtol=tol, atol=tol
+        )
+        for targets in (np.array([0, 2], dtype=np.int32), np.array([0, 2], dtype=np.int64)):
+            got = adapter.ops["cross_entropy"](xd, targets)
+            assert got.shape == (2,) and got.dtype == np.dtype(dtype)
+            np.testing.assert_allclose(got, oracle.cross_entropy(x, np.array([0, 2])).astype(float), rtol=tol)
+
+
+def test_paddle_cpu_build_has_no_16_bit_kernels():
+    """float16 (and bfloat16) are not in the adapter's dtypes because the CPU build refuses them."""
+    paddle, F = _paddle()
+    from implementations.paddle_ops import DTYPES
+
+    assert DTYPES == ("float32", "float64")
+    x = paddle.to_tensor(np.zeros((1, 3), dtype=np.float16))
+    try:
+        F.softmax(x)
+    except RuntimeError as exc:
+        assert "not registered" in str(exc) and "float16" in str(exc)
+    else:
+        pytest.skip("this paddle release has a float16 softmax kernel on the CPU: add float16 to implementations/paddle_ops.py")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_paddle_softmax_clips_the_shifted_logits_at_minus_64(dtype):
+    """F.softmax clamps x - max at -64 on the CPU: a masked (-inf) entry gets exp(-64) = 1.6e-28
+    instead of 0, F.log_softmax gives it -64 instead of -inf, and F.cross_entropy is capped at 64
+    (logits [0, -100], target 1: 64 where the exact loss is 100)."""
+    paddle, F = _paddle()
+    masked = paddle.to_tensor(np.array([[0.0, -np.inf]], dtype=dtype))
+    got = F.softmax(masked).numpy()
+    exact = oracle.softmax(np.array([[0.0, -np.inf]]))
+    assert exact[0, 1] == 0
+    _reproduce(got, got[0, 1] != 0, "update this test, suite/bugs_found.py and the README", "paddle")
+    assert got[0, 0] == 1
+    np.testing.assert_allclose(got[0, 1], np.exp(-64.0), rtol=1e-6)
+    np.testing.assert_array_equal(F.log_softmax(masked).numpy(), [[0.0, -64.0]])
+    gap = np.array([[0.0, -100.0]], dtype=dtype)
+    loss = F.cross_entropy(paddle.to_tensor(gap), paddle.to_tensor(np.array([1])), reduction="none").numpy()
+    assert float(oracle.cross_entropy(gap, np.array([1]))[0]) == 100.0
+    np.testing.assert_array_equal(loss, [64.0])
+    assert float(paddle.logsumexp(masked, axis=-1).numpy()[0]) == 0.0  # logsumexp has no clamp
+
+
+def test_paddle_float32_softmax_drops_nan_in_rows_of_8_or_more():
+    """float32 F.softmax of [0]*7 + [nan] (8 entries, one AVX block) gives the finite entries 1/7
+    and the NaN entry exp(-64)/7: a NaN logit must make the whole row NaN. F.cross_entropy of it
+    (target 0) is log 7. A row of 7 entries, and float64, propagate the NaN."""
+    paddle, F = _paddle()
+    row = np.array([[0.0] * 7 + [np.nan]], dtype=np.float32)
+    got = F.softmax(paddle.to_tensor(row)).numpy()
+    _reproduce(got, not np.isnan(got).all(), "update this test, suite/bugs_found.py and the README", "paddle")
+    np.testing.assert_allclose(got[0, :7], 1 / 7, rtol=1e-6)
+    np.testing.assert_allclose(got[0, 7], np.exp(-64.0) / 7, rtol=1e-5)
+    loss = F.cross_entropy(paddle.to_tensor(row), paddle.to_tensor(np.array([0])), reduction="none").numpy()
+    np.testing.assert_allclose(loss, [np.log(7)], rtol=1e-6)
+    assert np.isnan(F.softmax(paddle.to_tensor(row[:, 1:])).numpy()).all()  # 7 entries
+    assert np.isnan(F.softmax(paddle.to_tensor(row.astype(np.float64))).numpy()).all()
+    assert np.isnan(F.log_softmax(paddle.to_tensor(row)).numpy()).all()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_paddle_logsumexp_of_infinities_is_nan(dtype):
+    """paddle.logsumexp is NaN wherever the row's maximum is infinite: [-inf, -inf] (exact -inf),
+    [0, inf] (exact inf), even the one-entry rows [-inf] and [inf]."""
+    paddle, _ = _paddle()
+    rows = {(-np.inf, -np.inf): -np.inf, (0.0, np.inf): np.inf, (-np.inf,): -np.inf, (np.inf,): np.inf}
+    for row, exact in rows.items():
+        assert float(oracle.logsumexp(np.array([row]))[0]) == exact
+        got = paddle.logsumexp(paddle.to_tensor(np.array([row], dtype=dtype)), axis=-1).numpy()
+        _reproduce(got, np.isnan(got[0]), "update this test, suite/bugs_found.py and the README", "paddle")
+
+
+def test_paddle_log_softmax_takes_time_quadratic_in_the_classes():
+    """F.log_softmax on the CPU takes time quadratic in the length of its axis (one row of 32768
+    float32 logits: seconds; F.softmax and paddle.logsumexp of it: well under a millisecond):
+    four times the classes take about sixteen times as long. The suite's axis_honoured timed out
+    (180 s) on a (N, 1) float64 column along axis -2."""
+    import time
+
+    paddle, F = _paddle()
+
+    def seconds(k: int) -> float:
+        x = paddle.to_tensor(np.zeros((1, k), dtype=np.float32))
+        start = time.perf_counter()
+        F.log_softmax(x)
+        return time.perf_counter() - start
+
+    seconds(256)  # warm up
+    small, large = seconds(4096), seconds(16384)
+    _reproduce((small, large), large > 0.2 and large / small > 8, "update this test and the README", "paddle")
+
+
+@pytest.fixture(scope="module")
+def paddle_certificates():
+    _require("paddle")
+    return _certify(
+        "paddle",
+        [
+            ("softmax", ("float32", "float64"), ("output_contract", "sums_to_one", "masked_entries", "nan_propagation")),
+            ("log_softmax", ("float64",), ("monotonicity", "masked_entries")),
+            ("cross_entropy", ("float32",), ("output_contract", "nan_propagation")),
+            ("logsumexp", ("float32", "float64"), ("output_contract", "lse_all_masked", "lse_posinf")),
+        ],
+    )
+
+
+def test_suite_rejects_paddle_masked_entries(paddle_certificates):
+    softmax, log_softmax = paddle_certificates["softmax"], paddle_certificates["log_softmax"]
+    assert not softmax["certified"] and not log_softmax["certified"]
+    for dtype in ("float32", "float64"):
+        assert _status(softmax, "output_contract", dtype)[0] == PASS
+        assert _status(softmax, "sums_to_one", dtype)[0] == PASS
+        status, message = _status(softmax, "masked_entries", dtype)
+        assert status == FAIL and "a -inf entry should give exactly 0.0" in message, message
+    assert _status(log_softmax, "monotonicity", "float64")[0] == PASS
+    status, message = _status(log_softmax, "masked_entries", "float64")
+    assert status == FAIL and "=-64.0: a -inf entry should give exactly -inf" in message, message
+
+
+def test_suite_rejects_paddle_float32_softmax_nan_rows(paddle_certificates):
+    cert = paddle_certificates["softmax"]
+    status, message = _status(cert, "nan_propagation", "float32")
+    assert status == FAIL and "should be nan" in message, message
+    # float64 propagates the NaN; its nan_propagation fails on the clamp, in an unpoisoned masked row
+    status, message = _status(cert, "nan_propagation", "float64")
+    assert status == FAIL and "should be nan" not in message and "e-28" in message, message
+
+
+def test_suite_rejects_paddle_float32_cross_entropy_nan_rows(paddle_certificates):
+    cert = paddle_certificates["cross_entropy"]
+    assert not cert["certified"]
+    assert _status(cert, "output_contract", "float32")[0] == PASS
+    status, message = _status(cert, "nan_propagation", "float32")
+    assert status == FAIL and "should be nan" in message, message
+
+
+def test_suite_rejects_paddle_logsumexp_of_infinities(paddle_certificates):
+    cert = paddle_certificates["logsumexp"]
+    assert not cert["certified"]
+    for dtype in ("float32", "float64"):
+        assert _status(cert, "output_contract", dtype)[0] == PASS
+        for prop, exact in (("lse_all_masked", "-inf"), ("lse_posinf", "inf")):
+            status, message = _status(cert, prop, dtype)
+            assert status == FAIL and f"=nan, but should be {exact}" in message, message
 
 
 # --------------------------------------------------------------------------- TensorFlow
