@@ -14,6 +14,7 @@ minimal input it shrank to.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass
 
 import numpy as np
@@ -175,12 +176,20 @@ BUGS = [
     Bug(
         key="tensorflow-softmax-nan-dropped",
         library="tensorflow",
-        title="TensorFlow tf.nn.softmax (float32, bfloat16; the oneDNN CPU kernel) of [0, nan] gives [0, nan]: the "
-        "finite entry gets probability 0 instead of NaN, so the row no longer shows that it was poisoned",
-        code="import tensorflow as tf\ngot = tf.nn.softmax(tf.constant([[0., np.nan]], dtype=tf.float32)).numpy()",
+        title="TensorFlow tf.nn.softmax (float32, bfloat16) on oneDNN's CPU kernel of [0, nan] gives [0, nan]: the "
+        "finite entry gets probability 0 instead of NaN, so the row no longer shows that it was poisoned. oneDNN's "
+        "kernels are TensorFlow's default on CPUs with AVX-512 VNNI, AVX-512 BF16 or AMX (found on a CI machine "
+        "where they were on by default) and wherever TF_ENABLE_ONEDNN_OPTS=1; Eigen's kernel (the default on an AVX2-only AMD EPYC) gives [nan, nan]",
+        code=(
+            "import os\n"
+            "os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')  # oneDNN's kernels, the default on AVX-512 VNNI CPUs; read at import\n"
+            "import tensorflow as tf\n"
+            "got = tf.nn.softmax(tf.constant([[0., np.nan]], dtype=tf.float32)).numpy()"
+        ),
         exact="exact = np.array([[np.nan, np.nan]], dtype=np.float32)  # a NaN logit makes the whole row NaN",
         found_by="nan_propagation, softmax and temperature_softmax, float32 and bfloat16",
-        seen_with="tensorflow-cpu 2.21.0",
+        seen_with="tensorflow-cpu 2.21.0 (oneDNN on by default on stop 19's CI machine; oneDNN jit:avx2 with "
+        "TF_ENABLE_ONEDNN_OPTS=1 on an AVX2-only AMD EPYC, 2026-12-03)",
         searched="tensorflow/tensorflow issues for softmax NaN propagation on the CPU, 2026-12-03: none found",
     ),
 ]
@@ -202,13 +211,13 @@ def _version(library: str) -> str | None:
 
 def check(bug: Bug) -> dict:
     """Run the repro and the oracle now: {"version", "got", "exact", "reproduces"} (or "error")."""
-    version = _version(bug.library)
-    if version is None:
+    if importlib.util.find_spec(bug.library) is None:
         return {"version": None}
-    try:
+    try:  # the repro first: it may set what the library reads when it is imported
         got, exact = np.asarray(_run(bug.code, "got")), np.asarray(_run(bug.exact, "exact"))
     except Exception as exc:  # noqa: BLE001 - a repro that no longer runs is reported, not fatal
-        return {"version": version, "error": f"{type(exc).__name__}: {exc}"}
+        return {"version": _version(bug.library), "error": f"{type(exc).__name__}: {exc}"}
+    version = _version(bug.library)
     same = got.shape == exact.shape and np.allclose(got.astype(np.float64), exact.astype(np.float64), rtol=bug.rtol, equal_nan=True)
     return {"version": version, "got": got, "exact": exact, "reproduces": not same}
 
