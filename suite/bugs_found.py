@@ -166,10 +166,11 @@ BUGS = [
         key="openvino-onnx-reducelogsumexp-nan-inf",
         library="openvino",
         title="OpenVINO's ONNX frontend ReduceLogSumExp (lowered to ReduceMax, Exp, ReduceSum, Log) of [[nan, 0.]] gives "
-        "+inf on the CPU device where the row's NaN must give NaN (a NaN anywhere but last; float64: FLT_MAX)",
+        "+inf on the CPU device where the row's NaN must give NaN (a NaN anywhere but last; float64: FLT_MAX); "
+        "SoftmaxCrossEntropyLoss of the same logits with target 1 is +inf too",
         code=OV_ONNX_ONE_NODE + 'got = run("ReduceLogSumExp", np.array([[np.nan, 0.]], dtype=np.float32), keepdims=0)',
         exact="exact = np.array([np.nan], dtype=np.float32)  # a NaN logit makes the row's logsumexp NaN",
-        found_by="nan_propagation, logsumexp, float16, float32 and float64",
+        found_by="nan_propagation, logsumexp and cross_entropy, float16, bfloat16, float32 and float64",
         seen_with="openvino 2026.4.1, onnx 1.23.2 (CPU device, ai.onnx opset 26)",
         link="https://github.com/openvinotoolkit/openvino/issues/35929",
         searched="open; its repro [0.5, 1.5, 2.5, nan, 3.5, 4.5] (opset 18) is still +inf with 2026.4.1, after the "

@@ -348,6 +348,18 @@ def test_openvino_onnx_reducelogsumexp_of_a_nan_row_is_inf():
     assert np.isnan(_ov_onnx_lse(np.array([[0.0, np.nan]], dtype=np.float32))[0])
 
 
+def test_openvino_onnx_softmax_cross_entropy_of_a_nan_row_is_inf():
+    """ONNX SoftmaxCrossEntropyLoss(reduction="none") through the ONNX frontend: logits [[nan, 0]] with
+    target 1 give the loss +inf where the row's NaN must give NaN (target 0, the NaN's own, gives NaN)."""
+    _require("openvino")
+    adapter = builtin("openvino")
+    x = np.array([[np.nan, 0.0]], dtype=np.float32)
+    got = adapter.ops["cross_entropy"](x, np.array([1], dtype=np.int64))
+    _reproduce(got, not np.isnan(got[0]), "update this test, suite/bugs_found.py and the README", "openvino")
+    assert got[0] == np.inf
+    assert np.isnan(adapter.ops["cross_entropy"](x, np.array([0], dtype=np.int64))[0])
+
+
 def test_openvino_float64_runs_in_float32():
     """The CPU device has no float64 kernels: a float64 model runs in float32 and -inf comes back as
     -FLT_MAX, so a fully masked row is uniform instead of NaN (openvinotoolkit/openvino#37968); the
@@ -395,6 +407,7 @@ def ov_certificates():
             ("softmax", ("float32", "float64"), ("output_contract", "nan_propagation", "fully_masked_row")),
             ("log_softmax", ("float32",), ("nan_propagation",)),
             ("logsumexp", ("float32",), ("output_contract", "nan_propagation")),
+            ("cross_entropy", ("float32",), ("output_contract", "nan_propagation")),
             ("gumbel_max", ("float32",), ("gumbel_max_contract", "gumbel_max_seeded")),
         ],
     )
@@ -411,6 +424,14 @@ def test_suite_rejects_openvino_softmax_nan_rows(ov_certificates):
 
 def test_suite_rejects_openvino_logsumexp_nan_rows(ov_certificates):
     cert = ov_certificates["logsumexp"]
+    assert not cert["certified"]
+    assert _status(cert, "output_contract", "float32")[0] == PASS
+    status, message = _status(cert, "nan_propagation", "float32")
+    assert status == FAIL and "should be nan" in message, message
+
+
+def test_suite_rejects_openvino_cross_entropy_nan_rows(ov_certificates):
+    cert = ov_certificates["cross_entropy"]
     assert not cert["certified"]
     assert _status(cert, "output_contract", "float32")[0] == PASS
     status, message = _status(cert, "nan_propagation", "float32")
