@@ -33,6 +33,7 @@ BUILTIN_MODULES = (
     "implementations.onnxruntime_ops",
     "implementations.tensorflow_ops",
     "implementations.paddle_ops",
+    "implementations.openvino_ops",
 )
 
 # The built-in adapter whose backend glue a third-party target borrows.

@@ -51,6 +51,32 @@ class Bug:
     rtol: float = 1e-3  # got within rtol of exact: fixed (a sampler's noise needs more)
 
 
+# A model of one OpenVINO opset16 op on a parameter of x's dtype and shape, compiled for the CPU device
+# with its defaults, as OpenVINO's docs build one.
+OV_ONE_OP = """import openvino as ov, openvino.opset16 as ops
+
+def run(op, x, *args):
+    p = ops.parameter(list(x.shape), ov.Type(x.dtype))
+    return ov.Core().compile_model(ov.Model([op(p, *args)], [p]), "CPU")(x)[0]
+
+"""
+
+# An ONNX model of one node read by OpenVINO's ONNX frontend, compiled for the CPU device.
+OV_ONNX_ONE_NODE = """from onnx import TensorProto, helper
+import openvino as ov
+
+def run(op, x, **attrs):
+    node = helper.make_node(op, ["x", "axes"], ["y"], **attrs)  # ReduceLogSumExp: axes an input since opset 18
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [helper.make_tensor("axes", TensorProto.INT64, [1], [-1])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 26)], ir_version=13)
+    core = ov.Core()
+    return core.compile_model(core.read_model(model.SerializeToString()), "CPU")(x)[0]
+
+"""
+
+
 BUGS = [
     Bug(
         key="xla-fused-temperature-softmax-nan",
@@ -191,6 +217,45 @@ BUGS = [
         seen_with="tensorflow-cpu 2.21.0 (oneDNN on by default on stop 19's CI machine; oneDNN jit:avx2 with "
         "TF_ENABLE_ONEDNN_OPTS=1 on an AVX2-only AMD EPYC, 2026-12-03)",
         searched="tensorflow/tensorflow issues for softmax NaN propagation on the CPU, 2026-12-03: none found",
+    ),
+    Bug(
+        key="openvino-softmax-nan-dropped",
+        library="openvino",
+        title="OpenVINO Softmax-8 on the CPU device (every dtype) of [0, nan] gives [0, nan]: the NaN stays in its "
+        "place and the finite entries get probability 0; LogSoftmax-5 of [nan, 0] gives [nan, -inf] (all NaN only "
+        "where the NaN is last)",
+        code=OV_ONE_OP + 'got = run(ops.softmax, np.array([[0., np.nan]], dtype=np.float32), -1)',
+        exact="exact = np.array([[np.nan, np.nan]], dtype=np.float32)  # a NaN logit makes the whole row NaN",
+        found_by="nan_propagation, softmax, log_softmax and temperature_softmax, float16, bfloat16, float32 and float64",
+        seen_with="openvino 2026.4.1 (CPU device, INFERENCE_PRECISION_HINT f32)",
+        searched="openvinotoolkit/openvino issues for Softmax / LogSoftmax with NaN input, 2026-12-03: none found; "
+        "related: #35897 (CPU Softmax with +inf, open) and #35649 (CPU Relu(NaN) is 0, open)",
+    ),
+    Bug(
+        key="openvino-onnx-reducelogsumexp-nan-inf",
+        library="openvino",
+        title="OpenVINO's ONNX frontend ReduceLogSumExp (lowered to ReduceMax, Exp, ReduceSum, Log) of [[nan, 0.]] gives "
+        "+inf on the CPU device where the row's NaN must give NaN (a NaN anywhere but last; float64: FLT_MAX); "
+        "SoftmaxCrossEntropyLoss of the same logits with target 1 is +inf too",
+        code=OV_ONNX_ONE_NODE + 'got = run("ReduceLogSumExp", np.array([[np.nan, 0.]], dtype=np.float32), keepdims=0)',
+        exact="exact = np.array([np.nan], dtype=np.float32)  # a NaN logit makes the row's logsumexp NaN",
+        found_by="nan_propagation, logsumexp and cross_entropy, float16, bfloat16, float32 and float64",
+        seen_with="openvino 2026.4.1, onnx 1.23.2 (CPU device, ai.onnx opset 26)",
+        link="https://github.com/openvinotoolkit/openvino/issues/35929",
+        searched="open; its repro [0.5, 1.5, 2.5, nan, 3.5, 4.5] (opset 18) is still +inf with 2026.4.1, after the "
+        "max-shifted lowering of #32913; #36234 is a closed duplicate",
+    ),
+    Bug(
+        key="openvino-softmax-underflow-flush",
+        library="openvino",
+        title="OpenVINO Softmax-8 on the CPU device flushes normal results below about exp(-86.99) = 1.66e-38 to 0 "
+        "(float32 and bfloat16; Exp itself is right): softmax([0, -87])[1] is 0, exactly 1.65e-38 > FLT_MIN",
+        code=OV_ONE_OP + "with np.errstate(divide='ignore'):  # the log of the tiny entry (-inf where it is 0)\n"
+        "    got = np.log(run(ops.softmax, np.array([[0., -87.]], dtype=np.float32), -1)[:, 1].astype(np.float64))",
+        exact="from suite import oracle\nexact = np.log(oracle.softmax(np.array([[0., -87.]], dtype=np.float32))[:, 1].astype(np.float64))",
+        found_by="definition, softmax, bfloat16, regime 'extreme' (shrunk here to one row of float32)",
+        seen_with="openvino 2026.4.1 (CPU device, INFERENCE_PRECISION_HINT f32)",
+        searched="openvinotoolkit/openvino issues for Softmax underflow / flush to zero near FLT_MIN, 2026-12-03: none found",
     ),
 ]
 
