@@ -1,4 +1,4 @@
-"""The built-in adapters of real libraries (optional extras): ONNX Runtime and TensorFlow.
+"""The built-in adapters of real libraries (optional extras): ONNX Runtime, TensorFlow and tinygrad.
 
 Each library's tests skip with the adapter's reason (which names the extra that installs it)
 when the library is absent, as in CI, which installs ``.[all]`` only. When it is installed:
@@ -28,6 +28,7 @@ LIBRARIES = {
     # adapter name: (the modules it needs, the extra that installs them)
     "onnxruntime": (("onnxruntime", "onnx"), "onnxruntime"),
     "tensorflow": (("tensorflow",), "tensorflow"),
+    "tinygrad": (("tinygrad",), "tinygrad"),
 }
 
 
@@ -132,9 +133,9 @@ def test_onnxruntime_adapter_matches_the_oracle_on_ordinary_logits():
         )
 
 
-def _reproduce(got, bad: bool, fixed: str):
+def _reproduce(got, bad: bool, fixed: str, library: str = "onnxruntime"):
     if not bad:
-        pytest.skip(f"this onnxruntime release returns {got!r}: fixed; {fixed}")
+        pytest.skip(f"this {library} release returns {got!r}: fixed; {fixed}")
 
 
 @pytest.mark.parametrize(
@@ -263,3 +264,95 @@ def test_suite_rejects_tensorflow_softmax_nan_rows(tf_certificates):
 def test_tensorflow_sampler_is_seeded(tf_certificates):
     cert = tf_certificates["gumbel_max"]
     assert cert["certified"], cert["reasons"]
+
+
+# --------------------------------------------------------------------------- tinygrad
+
+
+def test_tinygrad_without_a_c_compiler_is_unavailable_with_the_reason(monkeypatch):
+    """The CPU device compiles every kernel with clang (or $CC): without one it cannot start."""
+    import shutil
+
+    if importlib.util.find_spec("tinygrad") is None:
+        pytest.skip("not installed: pip install 'softmax-suite[tinygrad]'")
+    monkeypatch.delenv("CC", raising=False)
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    assert builtin("tinygrad").unavailable_reason() == "tinygrad's CPU device needs a C compiler (clang): not found on PATH"
+
+
+def _tg(x: np.ndarray):
+    from tinygrad import Tensor
+
+    return Tensor(x, device="CPU")
+
+
+def test_tinygrad_adapter_matches_the_oracle_on_ordinary_logits():
+    adapter = _require("tinygrad")
+    x = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 1.0]])
+    for dtype in adapter.dtypes:
+        xd = x.astype(dtype)
+        tol = {"float16": 2e-3, "bfloat16": 1.6e-2}.get(dtype, 1e-6)
+        for op in ("softmax", "log_softmax", "logsumexp"):
+            got = adapter.ops[op](xd)
+            assert got.dtype == xd.dtype, (op, dtype, got.dtype)
+            np.testing.assert_allclose(got.astype(float), getattr(oracle, op)(x).astype(float), rtol=tol, atol=tol)
+        np.testing.assert_allclose(
+            adapter.ops["cross_entropy"](xd, np.array([0, 2], dtype=np.int32)).astype(float),
+            oracle.cross_entropy(x, np.array([0, 2])).astype(float), rtol=tol,
+        )
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_tinygrad_softmax_of_a_nan_on_a_length_one_axis_is_one(dtype):
+    """Tensor.softmax of [nan] is [1.] and Tensor.log_softmax of it [0.] (both must be NaN): over
+    an axis of length 1, x - max(x) is taken as 0. Over a longer axis, [0, nan] gives [nan, nan]."""
+    _require("tinygrad")
+    x = np.array([np.nan], dtype=dtype)
+    got = _tg(x).softmax(-1).numpy()
+    _reproduce(got, not np.isnan(got).all(), "update this test and the README", "tinygrad")
+    assert got.tolist() == [1.0]
+    assert _tg(x).log_softmax(-1).numpy().tolist() == [0.0]
+    assert np.isnan(_tg(np.array([0.0, np.nan], dtype=dtype)).softmax(-1).numpy()).all()
+
+
+def test_tinygrad_float16_cross_entropy_with_a_masked_logit_is_nan():
+    """Tensor.sparse_categorical_crossentropy(reduction="none") of float16 logits [0, -inf, 1] with
+    target 0 is NaN (exact: log(1 + e) = 1.3133); float32 gives 1.3133: the one-hot product
+    -inf * 0 of the masked entry is NaN."""
+    _require("tinygrad")
+    row = [[0.0, -np.inf, 1.0]]
+    exact = float(oracle.cross_entropy(np.array(row), np.array([0]))[0])
+    np.testing.assert_allclose(exact, np.log1p(np.e))
+    targets = _tg(np.array([0]))
+    got = _tg(np.array(row, dtype=np.float16)).sparse_categorical_crossentropy(targets, reduction="none").numpy()
+    _reproduce(got, np.isnan(got[0]), "update this test and the README", "tinygrad")
+    f32 = _tg(np.array(row, dtype=np.float32)).sparse_categorical_crossentropy(targets, reduction="none").numpy()
+    np.testing.assert_allclose(f32[0], exact, rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def tinygrad_certificates():
+    _require("tinygrad")
+    return _certify(
+        "tinygrad",
+        [
+            ("softmax", ("float32",), ("output_contract", "nan_propagation")),
+            ("cross_entropy", ("float16", "float32"), ("masked_entries",)),
+        ],
+    )
+
+
+def test_suite_rejects_tinygrad_softmax_of_a_nan_on_a_length_one_axis(tinygrad_certificates):
+    cert = tinygrad_certificates["softmax"]
+    assert not cert["certified"]
+    assert _status(cert, "output_contract", "float32")[0] == PASS
+    status, message = _status(cert, "nan_propagation", "float32")
+    assert status == FAIL and "should be nan" in message, message
+
+
+def test_suite_rejects_tinygrad_float16_cross_entropy_on_masked_rows(tinygrad_certificates):
+    cert = tinygrad_certificates["cross_entropy"]
+    assert not cert["certified"]
+    assert _status(cert, "masked_entries", "float32")[0] == PASS
+    status, message = _status(cert, "masked_entries", "float16")
+    assert status == FAIL and "cross_entropy(x with -inf entries)" in message, message
