@@ -128,15 +128,30 @@ BUGS = [
     Bug(
         key="tinygrad-softmax-length-one-nan",
         library="tinygrad",
-        title="tinygrad Tensor.softmax of [nan] over an axis of length 1 gives [1.] (log_softmax gives [0.]): "
+        title="tinygrad Tensor.softmax of [nan] over an axis of length 1 gives [1.] (log_softmax [0.], the "
+        "cross-entropy of [[nan]] -0.): "
         "x - max(x) is taken as 0 when the axis has one entry, which drops a NaN (and makes [inf] give 1); "
         "[0, nan] gives [nan, nan]",
         code='from tinygrad import Tensor\ngot = Tensor(np.array([np.nan], dtype=np.float32), device="CPU").softmax(-1).numpy()',
         exact="exact = np.array([np.nan], dtype=np.float32)  # a NaN logit makes the whole row NaN",
-        found_by="nan_propagation, softmax, log_softmax and temperature_softmax, every dtype",
+        found_by="nan_propagation, softmax, log_softmax, cross_entropy and temperature_softmax, every dtype",
         seen_with="tinygrad 0.14.0 (CPU device, clang 15.0.6)",
         searched="tinygrad/tinygrad issues and pull requests for softmax NaN on a length-1 axis and for x - x folding, "
         "2026-12-03: none found (related: #4982, 0 * x folding wrong for inf, closed)",
+        needs=("clang",),
+    ),
+    Bug(
+        key="tinygrad-logsumexp-infinite-max-nan",
+        library="tinygrad",
+        title="tinygrad Tensor.logsumexp of a row whose max is infinite is NaN: [-inf, -inf] gives nan (exact -inf), "
+        "[0, inf] gives nan (exact inf), in every dtype; the shift by the max is unconditional",
+        code='from tinygrad import Tensor\ngot = Tensor(np.array([[-np.inf, -np.inf]], dtype=np.float32), device="CPU").logsumexp(-1).numpy()',
+        exact="from suite import oracle\nexact = oracle.logsumexp(np.array([[-np.inf, -np.inf]], dtype=np.float32))",
+        found_by="lse_all_masked and lse_posinf, logsumexp, float16, float32 and float64",
+        seen_with="tinygrad 0.14.0 (CPU device, clang 15.0.6)",
+        link="https://github.com/tinygrad/tinygrad/pull/17822",
+        searched="merged 2026-08-28, after 0.14.0: shifts by 0 when the max is not finite, which fixes both cases "
+        "(the fully masked one is its stated case)",
         needs=("clang",),
     ),
     Bug(
@@ -166,7 +181,8 @@ BUGS = [
             'got = logits.sparse_categorical_crossentropy(Tensor(np.array([0]), device="CPU"), reduction="none").numpy()'
         ),
         exact="from suite import oracle\nexact = oracle.cross_entropy(np.array([[0., -np.inf, 1.]], dtype=np.float16), np.array([0]))",
-        found_by="FOUND_BY_CE",
+        found_by="definition, normwise_bound and ulp_accuracy (masked regime), cross_entropy, float16 (a row's -inf "
+        "entries; whether the product gives NaN depends on the row's shape: some masked rows are right)",
         seen_with="tinygrad 0.14.0 (CPU device, clang 15.0.6)",
         searched="tinygrad/tinygrad issues for sparse_categorical_crossentropy with -inf logits, 2026-12-03: none found",
         needs=("clang",),

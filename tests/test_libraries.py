@@ -304,15 +304,31 @@ def test_tinygrad_adapter_matches_the_oracle_on_ordinary_logits():
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 def test_tinygrad_softmax_of_a_nan_on_a_length_one_axis_is_one(dtype):
-    """Tensor.softmax of [nan] is [1.] and Tensor.log_softmax of it [0.] (both must be NaN): over
-    an axis of length 1, x - max(x) is taken as 0. Over a longer axis, [0, nan] gives [nan, nan]."""
+    """Tensor.softmax of [nan] is [1.], Tensor.log_softmax of it [0.] and the cross-entropy of
+    [[nan]] -0. (all must be NaN): over an axis of length 1, x - max(x) is taken as 0. Over a longer
+    axis, [0, nan] gives [nan, nan]."""
     _require("tinygrad")
     x = np.array([np.nan], dtype=dtype)
     got = _tg(x).softmax(-1).numpy()
     _reproduce(got, not np.isnan(got).all(), "update this test and the README", "tinygrad")
     assert got.tolist() == [1.0]
     assert _tg(x).log_softmax(-1).numpy().tolist() == [0.0]
+    loss = _tg(x[None, :]).sparse_categorical_crossentropy(_tg(np.array([0])), reduction="none").numpy()
+    assert loss.tolist() == [0.0]
     assert np.isnan(_tg(np.array([0.0, np.nan], dtype=dtype)).softmax(-1).numpy()).all()
+
+
+@pytest.mark.parametrize("row, exact", [([-np.inf, -np.inf], -np.inf), ([0.0, np.inf], np.inf)])
+def test_tinygrad_logsumexp_of_an_infinite_max_is_nan(row, exact):
+    """Tensor.logsumexp of [-inf, -inf] and of [0, inf] is NaN (exact -inf and inf): the shift by the
+    max is unconditional, so the row does -inf - -inf (inf - inf). tinygrad/tinygrad#17822 (merged
+    after 0.14.0) shifts by 0 when the max is not finite."""
+    _require("tinygrad")
+    x = np.array(row, dtype=np.float32)
+    assert float(oracle.logsumexp(x)) == exact
+    got = _tg(x).logsumexp(-1).numpy()
+    _reproduce(got, np.isnan(got), "update this test and the README", "tinygrad")
+    assert float(_tg(x[1:]).logsumexp(-1).numpy()) == exact  # one entry: right
 
 
 def test_tinygrad_float16_sum_of_exponentials_overflows():
@@ -353,7 +369,8 @@ def tinygrad_certificates():
         "tinygrad",
         [
             ("softmax", ("float32",), ("output_contract", "nan_propagation")),
-            ("cross_entropy", ("float16", "float32"), ("masked_entries",)),
+            ("cross_entropy", ("float16", "float32"), ("definition",)),
+            ("logsumexp", ("float32",), ("input_unmodified", "lse_all_masked", "lse_posinf")),
         ],
     )
 
@@ -369,6 +386,15 @@ def test_suite_rejects_tinygrad_softmax_of_a_nan_on_a_length_one_axis(tinygrad_c
 def test_suite_rejects_tinygrad_float16_cross_entropy_on_masked_rows(tinygrad_certificates):
     cert = tinygrad_certificates["cross_entropy"]
     assert not cert["certified"]
-    assert _status(cert, "masked_entries", "float32")[0] == PASS
-    status, message = _status(cert, "masked_entries", "float16")
-    assert status == FAIL and "cross_entropy(x with -inf entries)" in message, message
+    assert _status(cert, "definition", "float32")[0] == PASS
+    status, message = _status(cert, "definition", "float16")
+    assert status == FAIL and "=nan, but should be" in message and "[cross_entropy(x)]" in message, message
+
+
+def test_suite_rejects_tinygrad_logsumexp_of_an_infinite_max(tinygrad_certificates):
+    cert = tinygrad_certificates["logsumexp"]
+    assert not cert["certified"]
+    assert _status(cert, "input_unmodified", "float32")[0] == PASS
+    for prop, what in (("lse_all_masked", "all -inf row"), ("lse_posinf", "+inf entry")):
+        status, message = _status(cert, prop, "float32")
+        assert status == FAIL and what in message, message
