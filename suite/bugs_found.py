@@ -155,6 +155,23 @@ BUGS = [
         needs=("clang",),
     ),
     Bug(
+        key="tinygrad-fused-temperature-softmax-nan",
+        library="tinygrad",
+        title="tinygrad (Tensor(x) / t).softmax() returns NaN for logits near the float32 maximum: x = [3e38, 3e38], "
+        "t = 1.5 gives [nan, nan] although x / t = 2e38 is finite and the answer uniform; t = 2, or x / t realized "
+        "first, is right (the division is fused into the softmax's kernels)",
+        code=(
+            "from tinygrad import Tensor\n"
+            'got = (Tensor(np.array([3e38, 3e38], dtype=np.float32), device="CPU") / 1.5).softmax(-1).numpy()'
+        ),
+        exact="from suite import oracle\nexact = oracle.temperature_softmax(np.array([3e38, 3e38], dtype=np.float32), 1.5)",
+        found_by="definition, finite_outputs and shift_invariance, temperature_softmax, float32 and float64",
+        seen_with="tinygrad 0.14.0 (CPU device, clang 15.0.6)",
+        searched="tinygrad/tinygrad issues for softmax of a scaled input returning NaN, 2026-12-03: none found "
+        "(the same class as XLA's, openxla/xla#44738, listed above for jax)",
+        needs=("clang",),
+    ),
+    Bug(
         key="tinygrad-float16-sum-overflow",
         library="tinygrad",
         title="tinygrad float16 Tensor.logsumexp of 65536 zeros gives inf (exact 11.09), and softmax of them 0 "

@@ -331,6 +331,23 @@ def test_tinygrad_logsumexp_of_an_infinite_max_is_nan(row, exact):
     assert float(_tg(x[1:]).logsumexp(-1).numpy()) == exact  # one entry: right
 
 
+def test_tinygrad_softmax_of_a_quotient_near_the_float32_maximum_is_nan():
+    """(Tensor(x) / 1.5).softmax() of x = [3e38, 3e38] (float32) is [nan, nan]: x / 1.5 = 2e38 is
+    finite and the answer uniform. Dividing by 2, or realizing x / 1.5 first, gives [0.5, 0.5]:
+    the division is fused into the softmax's kernels (as XLA does for jax, in Bugs found)."""
+    _require("tinygrad")
+    from tinygrad import Tensor
+
+    x = np.array([3e38, 3e38], dtype=np.float32)
+    got = (_tg(x) / 1.5).softmax(-1).numpy()
+    _reproduce(got, np.isnan(got).any(), "update this test and the README", "tinygrad")
+    assert np.isnan(got).all()
+    quotient = (_tg(x) / 1.5).numpy()
+    assert np.isfinite(quotient).all()
+    np.testing.assert_array_equal(Tensor(quotient, device="CPU").softmax(-1).numpy(), [0.5, 0.5])
+    np.testing.assert_array_equal((_tg(x) / 2.0).softmax(-1).numpy(), [0.5, 0.5])
+
+
 def test_tinygrad_float16_sum_of_exponentials_overflows():
     """float16 Tensor.logsumexp of 65536 zeros is inf (exact log 65536 = 11.09) and softmax of them 0
     (exact 2**-16, a normal float16): the sum of the exponentials, 65536, is rounded to float16, whose
