@@ -34,6 +34,7 @@ BUILTIN_MODULES = (
     "implementations.tensorflow_ops",
     "implementations.paddle_ops",
     "implementations.openvino_ops",
+    "implementations.tinygrad_ops",
 )
 
 # The built-in adapter whose backend glue a third-party target borrows.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import shutil
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,7 @@ class Bug:
     link: str | None = None
     searched: str = ""  # where the trackers were searched, or what the linked report says
     rtol: float = 1e-3  # got within rtol of exact: fixed (a sampler's noise needs more)
+    needs: tuple[str, ...] = ()  # programs the library runs (tinygrad's CPU device: clang), looked up on PATH
 
 
 # A model of one OpenVINO opset16 op on a parameter of x's dtype and shape, compiled for the CPU device
@@ -257,6 +259,85 @@ BUGS = [
         seen_with="openvino 2026.4.1 (CPU device, INFERENCE_PRECISION_HINT f32)",
         searched="openvinotoolkit/openvino issues for Softmax underflow / flush to zero near FLT_MIN, 2026-12-03: none found",
     ),
+    Bug(
+        key="tinygrad-softmax-length-one-nan",
+        library="tinygrad",
+        title="tinygrad Tensor.softmax of [nan] over an axis of length 1 gives [1.] (log_softmax [0.], the "
+        "cross-entropy of [[nan]] -0.): "
+        "x - max(x) is taken as 0 when the axis has one entry, which drops a NaN (and makes [inf] give 1); "
+        "[0, nan] gives [nan, nan]",
+        code='from tinygrad import Tensor\ngot = Tensor(np.array([np.nan], dtype=np.float32), device="CPU").softmax(-1).numpy()',
+        exact="exact = np.array([np.nan], dtype=np.float32)  # a NaN logit makes the whole row NaN",
+        found_by="nan_propagation, softmax, log_softmax, cross_entropy and temperature_softmax, every dtype",
+        seen_with="tinygrad 0.14.0 (CPU device, clang 15.0.6)",
+        searched="tinygrad/tinygrad issues and pull requests for softmax NaN on a length-1 axis and for x - x folding, "
+        "2026-12-03: none found (related: #4982, 0 * x folding wrong for inf, closed)",
+        needs=("clang",),
+    ),
+    Bug(
+        key="tinygrad-logsumexp-infinite-max-nan",
+        library="tinygrad",
+        title="tinygrad Tensor.logsumexp of a row whose max is infinite is NaN: [-inf, -inf] gives nan (exact -inf), "
+        "[0, inf] gives nan (exact inf), in every dtype; the shift by the max is unconditional",
+        code='from tinygrad import Tensor\ngot = Tensor(np.array([[-np.inf, -np.inf]], dtype=np.float32), device="CPU").logsumexp(-1).numpy()',
+        exact="from suite import oracle\nexact = oracle.logsumexp(np.array([[-np.inf, -np.inf]], dtype=np.float32))",
+        found_by="lse_all_masked and lse_posinf, logsumexp, float16, float32 and float64",
+        seen_with="tinygrad 0.14.0 (CPU device, clang 15.0.6)",
+        link="https://github.com/tinygrad/tinygrad/pull/17822",
+        searched="merged 2026-08-28, after 0.14.0: shifts by 0 when the max is not finite, which fixes both cases "
+        "(the fully masked one is its stated case)",
+        needs=("clang",),
+    ),
+    Bug(
+        key="tinygrad-fused-temperature-softmax-nan",
+        library="tinygrad",
+        title="tinygrad (Tensor(x) / t).softmax() returns NaN for logits near the float32 maximum: x = [3e38, 3e38], "
+        "t = 1.5 gives [nan, nan] although x / t = 2e38 is finite and the answer uniform; t = 2, or x / t realized "
+        "first, is right (the division is fused into the softmax's kernels)",
+        code=(
+            "from tinygrad import Tensor\n"
+            'got = (Tensor(np.array([3e38, 3e38], dtype=np.float32), device="CPU") / 1.5).softmax(-1).numpy()'
+        ),
+        exact="from suite import oracle\nexact = oracle.temperature_softmax(np.array([3e38, 3e38], dtype=np.float32), 1.5)",
+        found_by="definition, finite_outputs and shift_invariance, temperature_softmax, float32 and float64",
+        seen_with="tinygrad 0.14.0 (CPU device, clang 15.0.6)",
+        searched="tinygrad/tinygrad issues for softmax of a scaled input returning NaN, 2026-12-03: none found "
+        "(the same class as XLA's, openxla/xla#44738, listed above for jax)",
+        needs=("clang",),
+    ),
+    Bug(
+        key="tinygrad-float16-sum-overflow",
+        library="tinygrad",
+        title="tinygrad float16 Tensor.logsumexp of 65536 zeros gives inf (exact 11.09), and softmax of them 0 "
+        "(exact 1/65536), log_softmax -inf: the sum of the exponentials is rounded to float16 and overflows "
+        "past 65504, with every output representable",
+        code='from tinygrad import Tensor\ngot = Tensor(np.zeros((1, 65536), dtype=np.float16), device="CPU").logsumexp(-1).numpy()',
+        exact="from suite import oracle\nexact = oracle.logsumexp(np.zeros((1, 65536), dtype=np.float16))",
+        found_by="ulp_accuracy (graded), log_softmax, float16, ties regime: a flat row of 151936 classes gives -inf "
+        "throughout; finite_outputs draws no such row and passes (with --classes 65536 too)",
+        seen_with="tinygrad 0.14.0 (CPU device, clang 15.0.6)",
+        searched="tinygrad/tinygrad issues for float16 softmax / logsumexp overflow, 2026-12-03: none found "
+        "(related: #12438, which casts to float before the softmax in tinygrad's own llm.py)",
+        needs=("clang",),
+    ),
+    Bug(
+        key="tinygrad-float16-cross-entropy-masked-nan",
+        library="tinygrad",
+        title="tinygrad float16 Tensor.sparse_categorical_crossentropy(reduction=\"none\") of logits [0, -inf, 1] "
+        "with target 0 gives NaN (exact log(1 + e) = 1.3133; float32 gives it): the one-hot product -inf * 0 of the "
+        "masked entry",
+        code=(
+            "from tinygrad import Tensor\n"
+            'logits = Tensor(np.array([[0., -np.inf, 1.]], dtype=np.float16), device="CPU")\n'
+            'got = logits.sparse_categorical_crossentropy(Tensor(np.array([0]), device="CPU"), reduction="none").numpy()'
+        ),
+        exact="from suite import oracle\nexact = oracle.cross_entropy(np.array([[0., -np.inf, 1.]], dtype=np.float16), np.array([0]))",
+        found_by="definition, normwise_bound and ulp_accuracy (masked regime), cross_entropy, float16 (a row's -inf "
+        "entries; whether the product gives NaN depends on the row's shape: some masked rows are right)",
+        seen_with="tinygrad 0.14.0 (CPU device, clang 15.0.6)",
+        searched="tinygrad/tinygrad issues for sparse_categorical_crossentropy with -inf logits, 2026-12-03: none found",
+        needs=("clang",),
+    ),
 ]
 
 
@@ -271,13 +352,25 @@ def _version(library: str) -> str | None:
         module = importlib.import_module(library)
     except Exception:  # noqa: BLE001 - a library that is not installed here
         return None
-    return getattr(module, "__version__", "unknown")
+    version = getattr(module, "__version__", None)
+    if version is None:  # tinygrad has no __version__: its distribution's
+        from importlib import metadata
+
+        try:
+            version = metadata.version(library)
+        except metadata.PackageNotFoundError:
+            version = "unknown"
+    return version
 
 
 def check(bug: Bug) -> dict:
-    """Run the repro and the oracle now: {"version", "got", "exact", "reproduces"} (or "error")."""
+    """Run the repro and the oracle now: {"version", "got", "exact", "reproduces"} (or "error", or
+    "unavailable" when a program the library runs is missing)."""
     if importlib.util.find_spec(bug.library) is None:
         return {"version": None}
+    missing = [program for program in bug.needs if shutil.which(program) is None]
+    if missing:
+        return {"version": _version(bug.library), "unavailable": f"{', '.join(missing)} not found on PATH"}
     try:  # the repro first: it may set what the library reads when it is imported
         got, exact = np.asarray(_run(bug.code, "got")), np.asarray(_run(bug.exact, "exact"))
     except Exception as exc:  # noqa: BLE001 - a repro that no longer runs is reported, not fatal
@@ -301,6 +394,8 @@ def bugs_section(bugs=BUGS) -> str:
         now = check(bug)
         if now.get("version") is None:
             status = f"not re-run here ({bug.library} is not installed); seen with {bug.seen_with}"
+        elif "unavailable" in now:
+            status = f"not re-run here ({bug.library} {now['version']} needs {now['unavailable']}); seen with {bug.seen_with}"
         elif "error" in now:
             status = f"{bug.library} {now['version']}: the repro no longer runs ({now['error']})"
         else:

@@ -1,5 +1,6 @@
 """The built-in adapters of real libraries (optional extras): ONNX Runtime, TensorFlow, PaddlePaddle,
 OpenVINO, tinygrad and MLX.
+OpenVINO, tinygrad and MLX.
 
 Each library's tests skip with the adapter's reason (which names the extra that installs it)
 when the library is absent, as in CI, which installs ``.[all]`` only. When it is installed:
@@ -35,6 +36,7 @@ LIBRARIES = {
     "tensorflow": (("tensorflow",), "tensorflow"),
     "paddle": (("paddle",), "paddle"),
     "openvino": (("openvino", "onnx"), "openvino"),
+    "tinygrad": (("tinygrad",), "tinygrad"),
 }
 
 
@@ -648,3 +650,154 @@ def test_suite_records_openvino_float64_fully_masked_row_as_uniform(ov_certifica
 def test_openvino_sampler_is_seeded(ov_certificates):
     cert = ov_certificates["gumbel_max"]
     assert cert["certified"], cert["reasons"]
+
+
+# --------------------------------------------------------------------------- tinygrad
+
+
+def test_tinygrad_without_a_c_compiler_is_unavailable_with_the_reason(monkeypatch):
+    """The CPU device compiles every kernel with clang (or $CC): without one it cannot start."""
+    import shutil
+
+    if importlib.util.find_spec("tinygrad") is None:
+        pytest.skip("not installed: pip install 'softmax-suite[tinygrad]'")
+    monkeypatch.delenv("CC", raising=False)
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    assert builtin("tinygrad").unavailable_reason() == "tinygrad's CPU device needs a C compiler (clang): not found on PATH"
+
+
+def _tg(x: np.ndarray):
+    from tinygrad import Tensor
+
+    return Tensor(x, device="CPU")
+
+
+def test_tinygrad_adapter_matches_the_oracle_on_ordinary_logits():
+    adapter = _require("tinygrad")
+    x = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 1.0]])
+    for dtype in adapter.dtypes:
+        xd = x.astype(dtype)
+        tol = {"float16": 2e-3, "bfloat16": 1.6e-2}.get(dtype, 1e-6)
+        for op in ("softmax", "log_softmax", "logsumexp"):
+            got = adapter.ops[op](xd)
+            assert got.dtype == xd.dtype, (op, dtype, got.dtype)
+            np.testing.assert_allclose(got.astype(float), getattr(oracle, op)(x).astype(float), rtol=tol, atol=tol)
+        np.testing.assert_allclose(
+            adapter.ops["cross_entropy"](xd, np.array([0, 2], dtype=np.int32)).astype(float),
+            oracle.cross_entropy(x, np.array([0, 2])).astype(float), rtol=tol,
+        )
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_tinygrad_softmax_of_a_nan_on_a_length_one_axis_is_one(dtype):
+    """Tensor.softmax of [nan] is [1.], Tensor.log_softmax of it [0.] and the cross-entropy of
+    [[nan]] -0. (all must be NaN): over an axis of length 1, x - max(x) is taken as 0. Over a longer
+    axis, [0, nan] gives [nan, nan]."""
+    _require("tinygrad")
+    x = np.array([np.nan], dtype=dtype)
+    got = _tg(x).softmax(-1).numpy()
+    _reproduce(got, not np.isnan(got).all(), "update this test and the README", "tinygrad")
+    assert got.tolist() == [1.0]
+    assert _tg(x).log_softmax(-1).numpy().tolist() == [0.0]
+    loss = _tg(x[None, :]).sparse_categorical_crossentropy(_tg(np.array([0])), reduction="none").numpy()
+    assert loss.tolist() == [0.0]
+    assert np.isnan(_tg(np.array([0.0, np.nan], dtype=dtype)).softmax(-1).numpy()).all()
+
+
+@pytest.mark.parametrize("row, exact", [([-np.inf, -np.inf], -np.inf), ([0.0, np.inf], np.inf)])
+def test_tinygrad_logsumexp_of_an_infinite_max_is_nan(row, exact):
+    """Tensor.logsumexp of [-inf, -inf] and of [0, inf] is NaN (exact -inf and inf): the shift by the
+    max is unconditional, so the row does -inf - -inf (inf - inf). tinygrad/tinygrad#17822 (merged
+    after 0.14.0) shifts by 0 when the max is not finite."""
+    _require("tinygrad")
+    x = np.array(row, dtype=np.float32)
+    assert float(oracle.logsumexp(x)) == exact
+    got = _tg(x).logsumexp(-1).numpy()
+    _reproduce(got, np.isnan(got), "update this test and the README", "tinygrad")
+    assert float(_tg(x[1:]).logsumexp(-1).numpy()) == exact  # one entry: right
+
+
+def test_tinygrad_softmax_of_a_quotient_near_the_float32_maximum_is_nan():
+    """(Tensor(x) / 1.5).softmax() of x = [3e38, 3e38] (float32) is [nan, nan]: x / 1.5 = 2e38 is
+    finite and the answer uniform. Dividing by 2, or realizing x / 1.5 first, gives [0.5, 0.5]:
+    the division is fused into the softmax's kernels (as XLA does for jax, in Bugs found)."""
+    _require("tinygrad")
+    from tinygrad import Tensor
+
+    x = np.array([3e38, 3e38], dtype=np.float32)
+    got = (_tg(x) / 1.5).softmax(-1).numpy()
+    _reproduce(got, np.isnan(got).any(), "update this test and the README", "tinygrad")
+    assert np.isnan(got).all()
+    quotient = (_tg(x) / 1.5).numpy()
+    assert np.isfinite(quotient).all()
+    np.testing.assert_array_equal(Tensor(quotient, device="CPU").softmax(-1).numpy(), [0.5, 0.5])
+    np.testing.assert_array_equal((_tg(x) / 2.0).softmax(-1).numpy(), [0.5, 0.5])
+
+
+def test_tinygrad_float16_sum_of_exponentials_overflows():
+    """float16 Tensor.logsumexp of 65536 zeros is inf (exact log 65536 = 11.09) and softmax of them 0
+    (exact 2**-16, a normal float16): the sum of the exponentials, 65536, is rounded to float16, whose
+    largest finite value is 65504. 8192 zeros are right. The suite finds it in the graded ulp_accuracy
+    (log_softmax, float16, a flat row of 151936 classes: -inf throughout), a property too slow here
+    (100 s) to certify in this file; finite_outputs draws no such row."""
+    _require("tinygrad")
+    x = np.zeros((1, 65536), dtype=np.float16)
+    got = _tg(x).logsumexp(-1).numpy()
+    _reproduce(got, not np.isfinite(got[0]), "update this test and the README", "tinygrad")
+    assert got[0] == np.inf
+    assert float(oracle.logsumexp(x)[0]) == pytest.approx(np.log(65536))
+    assert not _tg(x).softmax(-1).numpy().any()
+    np.testing.assert_allclose(_tg(x[:, :8192]).logsumexp(-1).numpy().astype(float), np.log(8192), rtol=1e-3)
+
+
+def test_tinygrad_float16_cross_entropy_with_a_masked_logit_is_nan():
+    """Tensor.sparse_categorical_crossentropy(reduction="none") of float16 logits [0, -inf, 1] with
+    target 0 is NaN (exact: log(1 + e) = 1.3133); float32 gives 1.3133: the one-hot product
+    -inf * 0 of the masked entry is NaN."""
+    _require("tinygrad")
+    row = [[0.0, -np.inf, 1.0]]
+    exact = float(oracle.cross_entropy(np.array(row), np.array([0]))[0])
+    np.testing.assert_allclose(exact, np.log1p(np.e))
+    targets = _tg(np.array([0]))
+    got = _tg(np.array(row, dtype=np.float16)).sparse_categorical_crossentropy(targets, reduction="none").numpy()
+    _reproduce(got, np.isnan(got[0]), "update this test and the README", "tinygrad")
+    f32 = _tg(np.array(row, dtype=np.float32)).sparse_categorical_crossentropy(targets, reduction="none").numpy()
+    np.testing.assert_allclose(f32[0], exact, rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def tinygrad_certificates():
+    _require("tinygrad")
+    return _certify(
+        "tinygrad",
+        [
+            ("softmax", ("float32",), ("input_unmodified", "nan_propagation")),
+            ("cross_entropy", ("float16", "float32"), ("definition",)),
+            ("logsumexp", ("float32",), ("input_unmodified", "lse_all_masked", "lse_posinf")),
+        ],
+    )
+
+
+def test_suite_rejects_tinygrad_softmax_of_a_nan_on_a_length_one_axis(tinygrad_certificates):
+    cert = tinygrad_certificates["softmax"]
+    assert not cert["certified"]
+    assert _status(cert, "input_unmodified", "float32")[0] == PASS
+    status, message = _status(cert, "nan_propagation", "float32")
+    assert status == FAIL and "should be nan" in message, message
+
+
+def test_suite_rejects_tinygrad_float16_cross_entropy_on_masked_rows(tinygrad_certificates):
+    cert = tinygrad_certificates["cross_entropy"]
+    assert not cert["certified"]
+    assert _status(cert, "definition", "float32")[0] == PASS
+    status, message = _status(cert, "definition", "float16")
+    assert status == FAIL and "=nan, but should be" in message and "[cross_entropy(x)]" in message, message
+
+
+def test_suite_rejects_tinygrad_logsumexp_of_an_infinite_max(tinygrad_certificates):
+    cert = tinygrad_certificates["logsumexp"]
+    assert not cert["certified"]
+    assert _status(cert, "input_unmodified", "float32")[0] == PASS
+    for prop, what in (("lse_all_masked", "all -inf row"), ("lse_posinf", "+inf entry")):
+        status, message = _status(cert, prop, "float32")
+        assert status == FAIL and what in message, message
