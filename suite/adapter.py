@@ -32,6 +32,7 @@ BUILTIN_MODULES = (
     "implementations.torch_cuda",
     "implementations.onnxruntime_ops",
     "implementations.tensorflow_ops",
+    "implementations.mlx_ops",
 )
 
 # The built-in adapter whose backend glue a third-party target borrows.
