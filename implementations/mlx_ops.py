@@ -1,8 +1,9 @@
 """MLX on the CPU: mx.softmax, mlx.nn.log_softmax, mx.logsumexp, mlx.nn.losses.cross_entropy and
 mx.random.categorical.
 
-NumPy in, NumPy out, under ``mx.stream(mx.cpu)`` (the documented way to pin the device for a
-block; ``mlx.nn``'s functions take no ``stream``): each op makes an array of the caller's with
+NumPy in, NumPy out, on the CPU: the first op call sets ``mx.set_default_device(mx.cpu)``, the
+documented way to pin the device (``mlx.nn``'s functions take no ``stream``; on a CPU-only build it
+is the default anyway). Each op makes an array of the caller's with
 ``mx.array(x, dtype=...)`` in the caller's dtype (the dtype is given because ``mx.array`` of a
 float64 NumPy array is float32 by default; bfloat16 arrays are ml_dtypes.bfloat16, which
 ``mx.array`` reads bit for bit), calls the documented function with its defaults, and returns
@@ -52,17 +53,22 @@ def _mlx():
     import mlx.core as mx
     import mlx.nn as nn
 
+    mx.set_default_device(mx.cpu)
     return mx, nn
 
 
 def _on_cpu(fn):
-    """Run ``fn(mx, nn, ...)`` under ``mx.stream(mx.cpu)``, conversions included."""
+    """Call ``fn(mx, nn, ...)`` once MLX is imported with the CPU as its default device.
+
+    (Not ``with mx.stream(mx.cpu):``: under that context ``mlx.nn.log_softmax`` of a (2, 0) input
+    after a call on (1, 3) returns a (2, 1) array whose evaluation hangs or gives NaN, a defect
+    of its own, see suite/bugs_found.py; users of a CPU build call MLX without it.)
+    """
 
     @functools.wraps(fn)
     def on_cpu(*args, **kwargs):
         mx, nn = _mlx()
-        with mx.stream(mx.cpu):
-            return fn(mx, nn, *args, **kwargs)
+        return fn(mx, nn, *args, **kwargs)
 
     return on_cpu
 
