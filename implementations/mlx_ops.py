@@ -25,8 +25,9 @@ this adapter runs). MLX has no Gumbel-softmax (``mx.random.gumbel`` is the noise
 adapter has none. ``import mlx`` happens on the first op call, in the worker process, never when
 the suite lists its built-ins (the availability check only looks for the package).
 Nothing here works around what MLX returns: ``mlx.nn.log_softmax`` (a shapeless ``mx.compile``)
-crashes the process on an input of two or more dimensions whose reduced axis has length 1, and
-the suite's workers report it as the crash it is.
+crashes the process on an input of two or more dimensions whose reduced axis has length 1 (the
+suite's workers report it as the crash it is), and after a 2-D call it returns a (2, 1) array of
+NaN for a (2, 0) input; ``mx.array`` refuses a NumPy array with negative strides (ValueError).
 """
 from __future__ import annotations
 
@@ -58,12 +59,7 @@ def _mlx():
 
 
 def _on_cpu(fn):
-    """Call ``fn(mx, nn, ...)`` once MLX is imported with the CPU as its default device.
-
-    (Not ``with mx.stream(mx.cpu):``: under that context ``mlx.nn.log_softmax`` of a (2, 0) input
-    after a call on (1, 3) returns a (2, 1) array whose evaluation hangs or gives NaN, a defect
-    of its own, see suite/bugs_found.py; users of a CPU build call MLX without it.)
-    """
+    """Call ``fn(mx, nn, ...)`` once MLX is imported with the CPU as its default device."""
 
     @functools.wraps(fn)
     def on_cpu(*args, **kwargs):
