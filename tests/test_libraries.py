@@ -313,12 +313,13 @@ LOG_SOFTMAX_OF = "import numpy as np, mlx.core as mx, mlx.nn as nn; print(np.arr
     ],
 )
 def test_mlx_log_softmax_segfaults_on_a_length_one_axis(x, axis):
-    """mlx.nn.log_softmax (a shapeless mx.compile) kills the process with SIGSEGV on an input of
+    """mlx.nn.log_softmax (a shapeless mx.compile) kills the process (SIGSEGV) on an input of
     two or more dimensions whose reduced axis has length 1 (exact: 0 for every entry)."""
     _require("mlx")
     run = _mlx_subprocess(LOG_SOFTMAX_OF.format(x=x, axis=axis))
     _reproduce(run.stdout.strip(), run.returncode != 0, "update this test, suite/bugs_found.py and the README", "mlx")
-    assert run.returncode == -signal.SIGSEGV, (run.returncode, run.stderr[-500:])
+    # SIGSEGV here; in the suite's workers the same calls also died with SIGABRT and SIGBUS.
+    assert run.returncode in (-signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS), (run.returncode, run.stderr[-500:])
 
 
 def test_mlx_log_softmax_length_one_axis_is_right_in_1d_and_uncompiled():
