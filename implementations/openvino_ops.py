@@ -199,4 +199,5 @@ ADAPTER = numpy_adapter(
     description=_description(),
     versions=versions,
     unavailable_reason=unavailable_reason,
+    own_worker=True,
 )

@@ -166,5 +166,6 @@ ADAPTER = numpy_adapter(
     description=_description(),
     versions=versions,
     unavailable_reason=unavailable_reason,
+    own_worker=True,
     examples_scale=0.2,  # every new shape is a clang compile (about 1 s): 5 examples per property in ci, its floor
 )

@@ -35,6 +35,7 @@ BUILTIN_MODULES = (
     "implementations.paddle_ops",
     "implementations.openvino_ops",
     "implementations.tinygrad_ops",
+    "implementations.mlx_ops",
 )
 
 # The built-in adapter whose backend glue a third-party target borrows.

@@ -338,6 +338,61 @@ BUGS = [
         searched="tinygrad/tinygrad issues for sparse_categorical_crossentropy with -inf logits, 2026-12-03: none found",
         needs=("clang",),
     ),
+    Bug(
+        key="mlx-log-softmax-length-one-axis-segfault",
+        library="mlx.core",
+        title="MLX mlx.nn.log_softmax (a shapeless mx.compile) kills the process with SIGSEGV on an input of two or more "
+        "dimensions whose reduced axis has length 1, e.g. [[0.]] (the answer is [[0.]]); 1-D [0.] is right "
+        "(got is NaN when the repro's child process died)",
+        code=(
+            "import json, subprocess, sys\n"
+            "child = 'import json, numpy as np, mlx.core as mx, mlx.nn as nn; print(json.dumps(np.array(nn.log_softmax(mx.array([[0.]]), axis=-1)).tolist()))'\n"
+            "run = subprocess.run([sys.executable, '-c', child], capture_output=True, text=True, timeout=120)\n"
+            "got = np.array(json.loads(run.stdout)) if run.returncode == 0 else np.array([[np.nan]])  # -11: SIGSEGV"
+        ),
+        exact="from suite import oracle\nexact = oracle.log_softmax(np.array([[0.]], dtype=np.float32))",
+        found_by="every property of log_softmax that draws such a shape (output_contract shrinks to [[[0.]]]), every dtype",
+        seen_with="mlx 0.32.4 (Linux CPU build, mlx[cpu])",
+        searched="ml-explore/mlx issues and pull requests, 2026-12-03: no report of this crash; related: #3201 and #3672 "
+        "(shapeless compile and reductions over size-1 dimensions)",
+    ),
+    Bug(
+        key="mlx-float64-exp-in-float32",
+        library="mlx.core",
+        title="MLX on the CPU computes float64 exp with its float32 approximation, so float64 mx.softmax, mx.logsumexp, "
+        "mlx.nn.log_softmax and cross_entropy are only float32-accurate: logsumexp([0., -0.653191]) gives 0.41896204183 for "
+        "0.41896200300 (a relative error of 9e-8, 4e8 float64 ULP)",
+        code=(
+            "import mlx.core as mx\n"
+            "got = np.array(mx.logsumexp(mx.array(np.array([0., -0.653191]), dtype=mx.float64)))"
+        ),
+        exact="from suite import oracle\nexact = oracle.logsumexp(np.array([0., -0.653191]))",
+        found_by="definition and the accuracy properties, softmax, log_softmax, logsumexp, cross_entropy, temperature_softmax, float64",
+        seen_with="mlx 0.32.4 (Linux CPU build, mlx[cpu])",
+        link="https://github.com/ml-explore/mlx/issues/3047",
+        searched="open (low priority): exp, sin, cos, erf, erfinv use the fp32 approximation for double on the CPU; "
+        "#4158 (closed) and pull requests #3740 and #4182 (closed) would have fixed exp",
+        rtol=1e-12,  # float32 accuracy is the defect: 1e-3 would call it fixed
+    ),
+    Bug(
+        key="mlx-log-softmax-empty-axis-after-another-shape",
+        library="mlx.core",
+        title="MLX mlx.nn.log_softmax (a shapeless mx.compile) of a (2, 0) input after a call on a 2-D input of another "
+        "shape returns a (2, 1) array of NaN: the graph traced for the other shape is replayed; as the first call it raises "
+        "ValueError ([max] Cannot max reduce over axis 1 with size 0). Under mx.stream(mx.cpu), with the first result "
+        "converted by np.array, evaluating it hung (got and exact are the shapes)",
+        code=(
+            "import mlx.core as mx, mlx.nn as nn\n"
+            "mx.eval(nn.log_softmax(mx.zeros((2, 3))))\n"
+            "got = np.array(nn.log_softmax(mx.zeros((2, 0))).shape)  # [[nan], [nan]] when evaluated"
+        ),
+        exact="from suite import oracle\nexact = np.array(oracle.log_softmax(np.zeros((2, 0), dtype=np.float32)).shape)",
+        found_by="empty_axis, log_softmax, every dtype (after the probes' 2-D calls in the same worker; a 180 s hang in "
+        "float32 with the adapter's first version, which pinned the CPU with mx.stream(mx.cpu))",
+        seen_with="mlx 0.32.4 (Linux CPU build, mlx[cpu])",
+        searched="ml-explore/mlx issues and pull requests, 2026-12-03: none found; related: #3201 (shapeless compile "
+        "replays a stale reduction)",
+    ),
 ]
 
 

@@ -18,6 +18,7 @@ import importlib
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -28,7 +29,7 @@ from suite import oracle
 from suite.adapter import builtin
 from suite.certify import builtin_request, certify_many
 from suite.cli import EXIT_USAGE, main
-from suite.runner import FAIL, PASS
+from suite.runner import FAIL, IMPL_DEFINED, PASS
 
 LIBRARIES = {
     # adapter name: (the modules it needs, the extra that installs them)
@@ -37,6 +38,7 @@ LIBRARIES = {
     "paddle": (("paddle",), "paddle"),
     "openvino": (("openvino", "onnx"), "openvino"),
     "tinygrad": (("tinygrad",), "tinygrad"),
+    "mlx": (("mlx",), "mlx"),
 }
 
 
@@ -801,3 +803,143 @@ def test_suite_rejects_tinygrad_logsumexp_of_an_infinite_max(tinygrad_certificat
     for prop, what in (("lse_all_masked", "all -inf row"), ("lse_posinf", "+inf entry")):
         status, message = _status(cert, prop, "float32")
         assert status == FAIL and what in message, message
+
+
+# --------------------------------------------------------------------------- MLX
+
+
+def _mlx_subprocess(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``code`` (which imports MLX itself) in a fresh interpreter: a segfault kills that one only."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+
+
+def test_mlx_adapter_matches_the_oracle_on_ordinary_logits():
+    adapter = _require("mlx")
+    x = np.array([[1.0, 2.0, 3.0], [0.0, -np.inf, 1.0]])
+    for dtype in adapter.dtypes:
+        xd = x.astype(dtype)
+        tol = {"float16": 2e-3, "bfloat16": 1e-2}.get(dtype, 1e-6)
+        for op in ("softmax", "log_softmax"):
+            got = adapter.ops[op](xd)
+            assert got.dtype == xd.dtype and got.shape == x.shape
+            np.testing.assert_allclose(got.astype(float), oracle.evaluate(op, x).astype(float), rtol=tol, atol=tol)
+        np.testing.assert_allclose(
+            adapter.ops["temperature_softmax"](xd, 0.5).astype(float), oracle.softmax(x / 0.5).astype(float), rtol=tol, atol=tol
+        )
+        np.testing.assert_allclose(adapter.ops["logsumexp"](xd[0]).astype(float), oracle.logsumexp(x[0]).astype(float), rtol=tol)
+        for targets in (np.array([0, 2], dtype=np.int32), np.array([0, 2], dtype=np.int64)):
+            np.testing.assert_allclose(
+                adapter.ops["cross_entropy"](xd, targets).astype(float),
+                oracle.cross_entropy(x, np.array([0, 2])).astype(float), rtol=tol,
+            )
+        samples = adapter.ops["gumbel_max"](xd[1], 64, 0)
+        assert samples.shape == (64,) and samples.dtype.kind == "u" and set(samples.tolist()) <= {0, 2}
+
+
+LOG_SOFTMAX_OF = "import numpy as np, mlx.core as mx, mlx.nn as nn; print(np.array(nn.log_softmax(mx.array({x}), axis={axis})).tolist())"
+
+
+@pytest.mark.parametrize(
+    "x, axis",
+    [
+        ("[[0.0]]", -1),  # the minimal input the certification shrinks to, in 2-D
+        ("[[0.0], [1.0]]", -1),
+        ("[[[0.0]]]", -1),
+        ("[[0.0, 1.0]]", 0),  # any reduced axis of length 1, not only the last
+    ],
+)
+def test_mlx_log_softmax_segfaults_on_a_length_one_axis(x, axis):
+    """mlx.nn.log_softmax (a shapeless mx.compile) kills the process (SIGSEGV) on an input of
+    two or more dimensions whose reduced axis has length 1 (exact: 0 for every entry)."""
+    _require("mlx")
+    run = _mlx_subprocess(LOG_SOFTMAX_OF.format(x=x, axis=axis))
+    _reproduce(run.stdout.strip(), run.returncode != 0, "update this test, suite/bugs_found.py and the README", "mlx")
+    # SIGSEGV here; in the suite's workers the same calls also died with SIGABRT and SIGBUS.
+    assert run.returncode in (-signal.SIGSEGV, -signal.SIGABRT, -signal.SIGBUS), (run.returncode, run.stderr[-500:])
+
+
+def test_mlx_log_softmax_length_one_axis_is_right_in_1d_and_uncompiled():
+    """The same values in 1-D, or with compilation disabled (mx.disable_compile), are right: the
+    crash is in the compiled graph, and mx.softmax and mx.logsumexp of [[0.]] are right too."""
+    _require("mlx")
+    code = (
+        "import numpy as np, mlx.core as mx, mlx.nn as nn\n"
+        "print(np.array(nn.log_softmax(mx.array([0.0]))).tolist(), np.array(mx.softmax(mx.array([[0.0]]), axis=-1)).tolist(),"
+        " np.array(mx.logsumexp(mx.array([[0.0]]), axis=-1)).tolist())\n"
+        "mx.disable_compile()\n"
+        "print(np.array(nn.log_softmax(mx.array([[0.0]]), axis=-1)).tolist())"
+    )
+    run = _mlx_subprocess(code)
+    assert run.returncode == 0, run.stderr[-500:]
+    assert run.stdout.split("\n")[:2] == ["[0.0] [[1.0]] [0.0]", "[[0.0]]"]
+
+
+def test_mlx_log_softmax_of_an_empty_axis_after_another_shape_has_the_wrong_shape():
+    """mlx.nn.log_softmax of a (2, 0) input after a call on (2, 3) returns a (2, 1) array of NaN
+    (the shapeless compile replays the other shape's graph); as the first call it raises
+    ValueError ([max] Cannot max reduce over axis 1 with size 0)."""
+    _require("mlx")
+    code = (
+        "import json, numpy as np, mlx.core as mx, mlx.nn as nn\n"
+        "mx.eval(nn.log_softmax(mx.zeros((2, 3))))\n"
+        "print(json.dumps(np.array(nn.log_softmax(mx.zeros((2, 0)))).tolist()))"
+    )
+    run = _mlx_subprocess(code, timeout=60)
+    _reproduce(run.stdout.strip(), run.returncode == 0, "update this test, suite/bugs_found.py and the README", "mlx")
+    assert run.stdout.strip() == "[[NaN], [NaN]]"
+    first = _mlx_subprocess(code.replace("mx.eval(nn.log_softmax(mx.zeros((2, 3))))", "pass"), timeout=60)
+    assert first.returncode == 1 and "Cannot max reduce over axis 1 with size 0" in first.stderr
+
+
+def test_mlx_float64_exp_is_computed_in_float32():
+    """MLX's CPU float64 exp is its float32 approximation (ml-explore/mlx#3047): exp(1.0) is
+    float32's e, exp(100.0) overflows to inf, and float64 logsumexp([0, -0.653191]) is off by
+    a relative 9e-8 (4e8 float64 ULP); log is right, so logsumexp's error is the exp's."""
+    _require("mlx")
+    import mlx.core as mx
+
+    mx.set_default_device(mx.cpu)
+    x = np.array([0.0, -0.653191])
+    got = np.array(mx.logsumexp(mx.array(x, dtype=mx.float64)))
+    exact = float(oracle.logsumexp(x))
+    _reproduce(got, not np.isclose(float(got), exact, rtol=1e-12, atol=0), "update this test, suite/bugs_found.py and the README", "mlx")
+    assert got.dtype == np.float64 and 5e-8 < (float(got) - exact) / exact < 2e-7
+    exps = np.array(mx.exp(mx.array(np.array([1.0, 100.0]), dtype=mx.float64)))
+    assert exps[0] == float(np.float32(np.e)) and np.isinf(exps[1])
+    assert np.array(mx.log(mx.array(np.array([2.0]), dtype=mx.float64)))[0] == np.log(2.0)
+
+
+@pytest.fixture(scope="module")
+def mlx_certificates():
+    _require("mlx")
+    return _certify(
+        "mlx",
+        [
+            ("log_softmax", ("float32",), ("output_contract", "fully_masked_row")),
+            ("softmax", ("float32", "float64"), ("output_contract", "batch_independence", "definition")),
+        ],
+    )
+
+
+def test_suite_rejects_mlx_log_softmax_crash_with_a_minimal_input(mlx_certificates):
+    cert = mlx_certificates["log_softmax"]
+    assert not cert["certified"]
+    status, message = _status(cert, "output_contract", "float32")
+    assert status == FAIL and "crashed with signal SIGSEGV" in message, message
+    assert "shrunk to this minimal crashing input" in message, message
+    entry = next(p for p in cert["properties"] if p["name"] == "output_contract")["dtypes"]["float32"]
+    x = eval(entry["counterexample"]["x"], {"np": np})  # noqa: S307 - the certificate's own repro text
+    assert x.ndim >= 2 and x.size == 1, x  # every axis cut to length 1
+    # A probe whose fixed input does not crash it (a (2, 3) input) reports its own observation.
+    cert_entry = next(p for p in cert["properties"] if p["name"] == "fully_masked_row")["dtypes"]["float32"]
+    assert cert_entry["status"] == IMPL_DEFINED and cert_entry["observation"] == "NaN", cert_entry
+
+
+def test_suite_rejects_mlx_float64_softmax_and_passes_what_it_satisfies(mlx_certificates):
+    cert = mlx_certificates["softmax"]
+    assert not cert["certified"]
+    for prop in ("output_contract", "batch_independence", "definition"):
+        assert _status(cert, prop, "float32")[0] == PASS, _status(cert, prop, "float32")
+    assert _status(cert, "output_contract", "float64")[0] == PASS
+    status, message = _status(cert, "definition", "float64")
+    assert status == FAIL and "but should be" in message, message
