@@ -109,9 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run",
         help="certify every available built-in implementation for every op; write the conformance matrix",
-        description="Certify every available built-in implementation (numpy-reference, scipy, torch-cpu, jax, "
-        "torch-cuda where a GPU is visible, onnxruntime and tensorflow where their extras are installed) for every op it provides, and write one certificate each plus the "
-        "conformance matrix (implementations as columns, properties and implementation-defined behaviours as rows).",
+        description="Certify every available built-in implementation (listed below: the suite's own, torch-cuda where a GPU "
+        "is visible, and each real library whose extra is installed) for every op it provides, and write one certificate "
+        "each plus the conformance matrix (implementations as columns, properties and implementation-defined behaviours as rows).",
         epilog=RUN_EPILOG.replace("{builtins}", builtins),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
