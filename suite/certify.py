@@ -407,7 +407,8 @@ def certify_many(
     try:
         pool.run(all_units, on_result, skip)
         for rid, results in crashed.items():
-            reruns = _shrink_crash(pool, results, progress)
+            r = owner[id(results[0].unit)]
+            reruns = _shrink_crash(pool, results, progress, r.dtypes or r.info.get("dtypes") or ())
             for unit in reruns:
                 owner[id(unit)] = owner[id(results[0].unit)]
             on_result(results[0])  # the first crash, now with its minimal input
@@ -454,7 +455,7 @@ def _plan(r: Request, prefix: str = "") -> tuple[list[Unit], list[dict]]:
     return units, skipped
 
 
-def _shrink_crash(pool: Pool, results: list[Result], progress: Progress) -> list[Unit]:
+def _shrink_crash(pool: Pool, results: list[Result], progress: Progress, dtypes=()) -> list[Unit]:
     """Shrink the first crash of a certification to a minimal crashing call, by re-running
     candidates in fresh workers (suite.crash_shrink); its result then carries that call. The
     other crashed properties are returned as units to run again, avoiding the crash's signature,
@@ -468,15 +469,17 @@ def _shrink_crash(pool: Pool, results: list[Result], progress: Progress) -> list
     if not args or not hasattr(args[0], "ndim"):
         return [_avoiding(other.unit, []) for other in results[1:]]
 
-    def crashes(candidate) -> bool:
-        probe = Unit("call", first.unit.adapter, op, label="crash shrink", extra={"inputs": crash_shrink.encode(candidate), "kwargs": kwargs})
+    def crashes(candidate, with_kwargs=kwargs) -> bool:
+        inputs = crash_shrink.encode(candidate)
+        probe = Unit("call", first.unit.adapter, op, label="crash shrink", extra={"inputs": inputs, "kwargs": with_kwargs})
         return pool.run([probe])[0].failure_kind == "crash"
 
     progress.note(f"{first.unit.label}: the implementation {error.message}; shrinking the crashing input in fresh workers")
     minimal, runs = crash_shrink.shrink(crashes, list(args), op)
     error.last_call = (op, minimal, kwargs)
-    first.reply["crash_shrunk"] = {"runs": runs, "signature": crash_shrink.signature(minimal)}
-    return [_avoiding(other.unit, [crash_shrink.signature(minimal)]) for other in results[1:]]
+    signature, widening = crash_shrink.generalise(crashes, minimal, kwargs, sorted({r.unit.dtype for r in results} | set(dtypes)))
+    first.reply["crash_shrunk"] = {"runs": runs + widening, "signature": signature}
+    return [_avoiding(other.unit, [signature]) for other in results[1:]]
 
 
 def _avoiding(u: Unit, signatures: list[dict]) -> Unit:
@@ -536,10 +539,12 @@ def _unit_outcome(result: Result, implementation: str) -> dict:
         outcome["failure_kind"] = result.failure_kind
         shrunk = reply.get("crash_shrunk")
         if shrunk:  # None: a crash whose call could not be shrunk
+            from suite import crash_shrink
+
             s = shrunk["signature"]
             outcome["message"] += (
                 f" (shrunk to this minimal crashing input in {shrunk['runs']} runs in fresh workers; the other properties "
-                f"skip inputs of rank {s['ndim']} with {s['last']} entries along the last axis, {s['dtype']})"
+                f"skip {crash_shrink.describe(s)})"
             )
         return outcome
     if reply.get("ok"):

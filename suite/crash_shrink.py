@@ -13,8 +13,13 @@ argument (and the rows of a cross-entropy's targets with it):
 
 It stops when no candidate crashes, after ``MAX_RUNS`` runs or ``BUDGET_S``
 seconds. The crash's *signature* is what the other properties then avoid (see
-``suite.runner.Context.call``): an input of the same rank, last-axis length and
-dtype as the minimal one, the usual shape of a kernel's dispatch bug.
+``suite.runner.Context.call``): an input with the minimal one's length along the
+reduced axis, the usual shape of a kernel's dispatch bug, and its rank and dtype,
+each widened where a few more runs show the crash does not depend on it
+(:func:`generalise`): the minimal input in every other dtype, and with one axis of
+length 1 more or fewer. MLX's ``nn.log_softmax`` crashes on every input of two or
+more dimensions whose reduced axis has length 1, in every dtype: its signature
+says exactly that, so the other properties stop meeting it.
 """
 from __future__ import annotations
 
@@ -83,15 +88,71 @@ def shrink(crashes: Callable[[list], bool], args: list, op: str) -> tuple[list, 
     return args, runs
 
 
-def signature(args: list) -> dict:
-    """What the other properties avoid: rank, last-axis length and dtype of the crashing input."""
+def _reduced_axis(x: np.ndarray, kwargs: dict) -> int:
+    """The axis the op reduces: its ``axis`` argument, else the last (cross_entropy, the samplers)."""
+    axis = int(kwargs.get("axis", -1))
+    return axis % x.ndim if x.ndim else 0
+
+
+def signature(args: list, kwargs: dict | None = None) -> dict:
+    """What the other properties avoid: the crashing input's length along the reduced axis, its
+    rank (a range, once widened) and its dtype (None once widened: every dtype)."""
     x = args[0]
-    return {"ndim": int(x.ndim), "last": int(x.shape[-1]) if x.ndim else 0, "dtype": str(x.dtype)}
+    length = int(x.shape[_reduced_axis(x, kwargs or {})]) if x.ndim else 0
+    return {"min_ndim": int(x.ndim), "max_ndim": int(x.ndim), "axis_length": length, "dtype": str(x.dtype)}
 
 
-def matches(signatures: list[dict], args) -> bool:
+def _with_x(args: list, x: np.ndarray) -> list:
+    return [x] + list(args[1:])
+
+
+def generalise(crashes: Callable[[list, dict], bool], args: list, kwargs: dict, dtypes) -> tuple[dict, int]:
+    """The minimal crash's signature, widened by a few runs: to every dtype if the minimal input
+    crashes in each of ``dtypes``; to higher ranks if it crashes with a leading axis of length 1
+    added; to lower ranks, one at a time, while it crashes with a leading axis of length 1 dropped.
+    Returns the signature and the runs it took."""
+    from suite.dtypes import numpy_dtype
+
+    x = args[0]
+    sig, runs = signature(args, kwargs), 0
+    others = [d for d in dtypes if d != str(x.dtype)]
+    if others and x.dtype.kind == "f":
+        runs += len(others)
+        if all(crashes(_with_x(args, x.astype(numpy_dtype(d))), kwargs) for d in others):
+            sig["dtype"] = None
+    axis = int(kwargs.get("axis", -1))
+    shifted = dict(kwargs, axis=axis + 1) if "axis" in kwargs and axis >= 0 else kwargs
+    runs += 1
+    if crashes(_with_x(args, x[None]), shifted):
+        sig["max_ndim"] = None
+    while x.ndim >= 2 and x.shape[0] == 1 and _reduced_axis(x, kwargs) != 0:
+        lower = dict(kwargs, axis=axis - 1) if "axis" in kwargs and axis > 0 else kwargs
+        runs += 1
+        if not crashes(_with_x(args, x[0]), lower):
+            break
+        x, kwargs, axis = x[0], lower, axis - 1 if "axis" in kwargs and axis > 0 else axis
+        sig["min_ndim"] = int(x.ndim)
+    return sig, runs
+
+
+def describe(sig: dict) -> str:
+    """The signature in words, for the crashed property's message."""
+    low, high = sig["min_ndim"], sig["max_ndim"]
+    rank = f"rank {low}" if low == high else (f"rank {low} or more" if high is None else f"rank {low} to {high}")
+    dtype = "any dtype" if sig["dtype"] is None else sig["dtype"]
+    return f"inputs of {rank} with {sig['axis_length']} entries along the reduced axis, {dtype}"
+
+
+def matches(signatures: list[dict], args, kwargs: dict | None = None) -> bool:
     """Whether a call's first array argument has one of the crash signatures."""
     x = next((a for a in args if isinstance(a, np.ndarray)), None)
     if x is None:
         return False
-    return any(x.ndim == s["ndim"] and (x.shape[-1] if x.ndim else 0) == s["last"] and str(x.dtype) == s["dtype"] for s in signatures)
+    length = int(x.shape[_reduced_axis(x, kwargs or {})]) if x.ndim else 0
+    return any(
+        s["min_ndim"] <= x.ndim
+        and (s["max_ndim"] is None or x.ndim <= s["max_ndim"])
+        and length == s["axis_length"]
+        and (s["dtype"] is None or str(x.dtype) == s["dtype"])
+        for s in signatures
+    )

@@ -154,7 +154,7 @@ class Context:
         if self._record.get("avoid"):
             from suite.crash_shrink import matches
 
-            if matches(self._record["avoid"], args):
+            if matches(self._record["avoid"], args, kwargs):
                 self._record["avoided"] = self._record.get("avoided", 0) + 1
                 if isinstance(self._data, _NoData):  # a probe's fixed input: it cannot be redrawn
                     raise Unsatisfiable("its fixed input has the shape of a known crash (see the crashed property)")

@@ -146,8 +146,23 @@ def test_a_crash_is_shrunk_in_fresh_workers_and_the_other_properties_report_thei
     o = outcome(cert, crashed[0])
     assert o["failure_kind"] == "crash" and "shrunk to this minimal crashing input" in o["message"]
     assert o["counterexample"]["x"] == "np.array([[0.]], dtype=np.float32)"
-    assert "rank 2 with 1 entries along the last axis" in o["message"]
+    assert "skip inputs of rank 2 with 1 entries along the reduced axis, float32" in o["message"]
     others = [p for p in cert["properties"] if p["name"] != crashed[0]]
+    assert others and all(p["status"] == "pass" for p in others), statuses(cert)
+
+
+def test_a_crash_signature_is_widened_to_every_rank_and_dtype_it_crashes_in():
+    """aborts_on_reduced_length_one crashes on any input of rank >= 2 whose reduced axis has length 1,
+    in any dtype (as MLX's log_softmax): the minimal crash is probed in the other dtypes and with an axis
+    of length 1 more and fewer, its signature says "rank 2 or more ... any dtype", and the other
+    properties, which draw such inputs in other ranks, dtypes and axes, skip them and pass."""
+    props = ["output_contract", "sums_to_one", "definition", "axis_honoured", "batch_independence"]
+    cert = run("aborts_on_reduced_length_one", dtypes=("float32", "float64"), properties=props)
+    crashed = [(p["name"], d) for p in cert["properties"] for d, o in p["dtypes"].items() if o["status"] == "fail"]
+    assert len(crashed) == 1, statuses(cert)
+    o = outcome(cert, *crashed[0])
+    assert "skip inputs of rank 2 or more with 1 entries along the reduced axis, any dtype" in o["message"], o["message"]
+    others = [p for p in cert["properties"] if p["name"] != crashed[0][0]]
     assert others and all(p["status"] == "pass" for p in others), statuses(cert)
 
 
