@@ -32,21 +32,16 @@ NaN for a (2, 0) input; ``mx.array`` refuses a NumPy array with negative strides
 from __future__ import annotations
 
 import functools
-import importlib.util
-from importlib import metadata
 
 import numpy as np
 
-from suite.adapter import numpy_adapter
+from suite.adapter import extra_missing, installed_version, numpy_adapter
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
-EXTRA = "pip install 'softmax-suite[mlx]'"
 
 
 def unavailable_reason() -> str | None:
-    if importlib.util.find_spec("mlx") is None:
-        return f"not installed: {EXTRA}"
-    return None
+    return extra_missing("mlx", "mlx")
 
 
 @functools.cache
@@ -119,10 +114,7 @@ def versions() -> dict[str, str]:
 
 
 def _description() -> str:
-    try:
-        return f"MLX {metadata.version('mlx')} on the CPU"
-    except metadata.PackageNotFoundError:
-        return "MLX on the CPU"
+    return f"MLX {installed_version('mlx')}on the CPU"
 
 
 ADAPTER = numpy_adapter(

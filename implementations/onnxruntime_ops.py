@@ -23,30 +23,21 @@ certificate as it is.
 from __future__ import annotations
 
 import functools
-import importlib.util
-from importlib import metadata
 
 import numpy as np
 
-from suite.adapter import numpy_adapter
+from suite.adapter import extra_missing, installed_version, numpy_adapter
 
 OPSET = 26
 DTYPES = ("float16", "float32", "float64")
-EXTRA = "pip install 'softmax-suite[onnxruntime]'"
 
 
 def _description() -> str:
-    try:
-        version = metadata.version("onnxruntime") + " "
-    except metadata.PackageNotFoundError:
-        version = ""
-    return f"ONNX Runtime {version}(CPU provider, opset {OPSET})"
+    return f"ONNX Runtime {installed_version('onnxruntime')}(CPU provider, opset {OPSET})"
 
 
 def unavailable_reason() -> str | None:
-    if importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnx") is None:
-        return f"not installed: {EXTRA}"
-    return None
+    return extra_missing("onnxruntime", "onnxruntime", "onnx")
 
 
 def _elem_type(dtype) -> int:

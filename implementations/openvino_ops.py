@@ -44,30 +44,21 @@ it is.
 from __future__ import annotations
 
 import functools
-import importlib.util
-from importlib import metadata
 
 import numpy as np
 
-from suite.adapter import numpy_adapter
+from suite.adapter import extra_missing, installed_version, numpy_adapter
 
 OPSET = 26  # the ai.onnx opset of the logsumexp and cross_entropy models (as implementations/onnxruntime_ops.py)
 DTYPES = ("float16", "bfloat16", "float32", "float64")
-EXTRA = "pip install 'softmax-suite[openvino]'"
 
 
 def _description() -> str:
-    try:
-        version = metadata.version("openvino") + " "
-    except metadata.PackageNotFoundError:
-        version = ""
-    return f"OpenVINO {version}on the CPU device (opset16; ONNX frontend for logsumexp and cross_entropy)"
+    return f"OpenVINO {installed_version('openvino')}on the CPU device (opset16; ONNX frontend for logsumexp and cross_entropy)"
 
 
 def unavailable_reason() -> str | None:
-    if importlib.util.find_spec("openvino") is None or importlib.util.find_spec("onnx") is None:
-        return f"not installed: {EXTRA}"
-    return None
+    return extra_missing("openvino", "openvino", "onnx")
 
 
 @functools.cache

@@ -34,18 +34,14 @@ Nothing here works around what Paddle returns.
 from __future__ import annotations
 
 import functools
-import importlib.util
 
-from suite.adapter import numpy_adapter
+from suite.adapter import extra_missing, installed_version, numpy_adapter
 
 DTYPES = ("float32", "float64")
-EXTRA = "pip install 'softmax-suite[paddle]'"
 
 
 def unavailable_reason() -> str | None:
-    if importlib.util.find_spec("paddle") is None:
-        return f"not installed: {EXTRA}"
-    return None
+    return extra_missing("paddle", "paddle")
 
 
 @functools.cache
@@ -128,14 +124,7 @@ def versions() -> dict[str, str]:
 
 
 def _description() -> str:
-    from importlib import metadata
-
-    for package in ("paddlepaddle", "paddlepaddle-gpu"):
-        try:
-            return f"PaddlePaddle {metadata.version(package)} dynamic graph on the CPU"
-        except metadata.PackageNotFoundError:
-            continue
-    return "PaddlePaddle dynamic graph on the CPU"
+    return f"PaddlePaddle {installed_version('paddlepaddle', 'paddlepaddle-gpu')}dynamic graph on the CPU"
 
 
 ADAPTER = numpy_adapter(

@@ -23,18 +23,14 @@ Nothing here works around what TensorFlow returns.
 from __future__ import annotations
 
 import functools
-import importlib.util
 
-from suite.adapter import numpy_adapter
+from suite.adapter import extra_missing, installed_version, numpy_adapter
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
-EXTRA = "pip install 'softmax-suite[tensorflow]'"
 
 
 def unavailable_reason() -> str | None:
-    if importlib.util.find_spec("tensorflow") is None:
-        return f"not installed: {EXTRA}"
-    return None
+    return extra_missing("tensorflow", "tensorflow")
 
 
 @functools.cache
@@ -92,14 +88,7 @@ def versions() -> dict[str, str]:
 
 
 def _description() -> str:
-    from importlib import metadata
-
-    for package in ("tensorflow-cpu", "tensorflow"):
-        try:
-            return f"TensorFlow {metadata.version(package)} eager on the CPU"
-        except metadata.PackageNotFoundError:
-            continue
-    return "TensorFlow eager on the CPU"
+    return f"TensorFlow {installed_version('tensorflow-cpu', 'tensorflow')}eager on the CPU"
 
 
 ADAPTER = numpy_adapter(

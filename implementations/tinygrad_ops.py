@@ -35,17 +35,15 @@ Nothing here works around what tinygrad returns.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
 import shutil
 import subprocess
 
 import numpy as np
 
-from suite.adapter import numpy_adapter
+from suite.adapter import extra_missing, installed_version, numpy_adapter
 
 DTYPES = ("float16", "float32", "float64")
-EXTRA = "pip install 'softmax-suite[tinygrad]'"
 DEVICE = "CPU"
 
 
@@ -55,8 +53,9 @@ def _compiler() -> str:
 
 
 def unavailable_reason() -> str | None:
-    if importlib.util.find_spec("tinygrad") is None:
-        return f"not installed: {EXTRA}"
+    missing = extra_missing("tinygrad", "tinygrad")
+    if missing:
+        return missing
     if shutil.which(_compiler()) is None:
         return f"tinygrad's CPU device needs a C compiler ({_compiler()}): not found on PATH"
     return None
@@ -144,12 +143,7 @@ def versions() -> dict[str, str]:
 
 
 def _description() -> str:
-    from importlib import metadata
-
-    try:
-        return f"tinygrad {metadata.version('tinygrad')} on its CPU device (kernels compiled by clang)"
-    except metadata.PackageNotFoundError:
-        return "tinygrad on its CPU device (kernels compiled by clang)"
+    return f"tinygrad {installed_version('tinygrad')}on its CPU device (kernels compiled by clang)"
 
 
 ADAPTER = numpy_adapter(

@@ -118,6 +118,27 @@ def numpy_adapter(name: str, ops: Mapping[str, Callable[..., Any]], dtypes: tupl
     )
 
 
+def extra_missing(extra: str, *modules: str) -> str | None:
+    """For a real library's adapter: why it cannot run here when one of ``modules`` is not installed,
+    naming the extra that installs them; None when all are. Looks them up without importing them."""
+    if any(importlib.util.find_spec(m) is None for m in modules):
+        return f"not installed: pip install 'softmax-suite[{extra}]'"
+    return None
+
+
+def installed_version(*distributions: str) -> str:
+    """The version of the first of ``distributions`` that is installed, followed by a space ("" when
+    none is), read from its metadata without importing it: for an adapter's description."""
+    from importlib import metadata
+
+    for name in distributions:
+        try:
+            return metadata.version(name) + " "
+        except metadata.PackageNotFoundError:
+            continue
+    return ""
+
+
 def builtin_adapters() -> list[Adapter]:
     """Every built-in adapter, available on this machine or not."""
     return [importlib.import_module(m).ADAPTER for m in BUILTIN_MODULES]

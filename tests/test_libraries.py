@@ -61,6 +61,15 @@ def _certify(name: str, plan: list[tuple[str, tuple[str, ...], tuple[str, ...]]]
     return {c["op"]: c for c in certs}
 
 
+def _assert_rejects(cert: dict, *, fails: tuple[str, str, str], passes: tuple[str, str]) -> None:
+    """``cert`` is not certified: property ``fails[0]`` fails on dtype ``fails[1]`` with a message
+    containing ``fails[2]``, while ``passes`` (property, dtype) passes beside it."""
+    assert not cert["certified"]
+    assert _status(cert, *passes)[0] == PASS, _status(cert, *passes)
+    status, message = _status(cert, fails[0], fails[1])
+    assert status == FAIL and fails[2] in message, message
+
+
 def _status(cert: dict, prop: str, dtype: str) -> tuple[str, str]:
     entry = next(p for p in cert["properties"] if p["name"] == prop)
     outcome = entry["dtypes"][dtype]
@@ -217,19 +226,11 @@ def test_suite_rejects_onnxruntime_logsumexp_on_masked_rows(ort_certificates):
 
 
 def test_suite_rejects_onnxruntime_float64_log_softmax_nan_rows(ort_certificates):
-    cert = ort_certificates["log_softmax"]
-    assert not cert["certified"]
-    assert _status(cert, "nan_propagation", "float32")[0] == PASS
-    status, message = _status(cert, "nan_propagation", "float64")
-    assert status == FAIL and "should be nan" in message, message
+    _assert_rejects(ort_certificates["log_softmax"], fails=("nan_propagation", "float64", "should be nan"), passes=("nan_propagation", "float32"))
 
 
 def test_suite_rejects_onnxruntime_float64_cross_entropy_nan_rows(ort_certificates):
-    cert = ort_certificates["cross_entropy"]
-    assert not cert["certified"]
-    assert _status(cert, "output_contract", "float64")[0] == PASS
-    status, message = _status(cert, "nan_propagation", "float64")
-    assert status == FAIL and "should be nan" in message, message
+    _assert_rejects(ort_certificates["cross_entropy"], fails=("nan_propagation", "float64", "should be nan"), passes=("output_contract", "float64"))
 
 
 # --------------------------------------------------------------------------- PaddlePaddle
@@ -392,11 +393,7 @@ def test_suite_rejects_paddle_float32_softmax_nan_rows(paddle_certificates):
 
 
 def test_suite_rejects_paddle_float32_cross_entropy_nan_rows(paddle_certificates):
-    cert = paddle_certificates["cross_entropy"]
-    assert not cert["certified"]
-    assert _status(cert, "output_contract", "float32")[0] == PASS
-    status, message = _status(cert, "nan_propagation", "float32")
-    assert status == FAIL and "should be nan" in message, message
+    _assert_rejects(paddle_certificates["cross_entropy"], fails=("nan_propagation", "float32", "should be nan"), passes=("output_contract", "float32"))
 
 
 def test_suite_rejects_paddle_logsumexp_of_infinities(paddle_certificates):
@@ -628,19 +625,11 @@ def test_suite_rejects_openvino_softmax_nan_rows(ov_certificates):
 
 
 def test_suite_rejects_openvino_logsumexp_nan_rows(ov_certificates):
-    cert = ov_certificates["logsumexp"]
-    assert not cert["certified"]
-    assert _status(cert, "output_contract", "float32")[0] == PASS
-    status, message = _status(cert, "nan_propagation", "float32")
-    assert status == FAIL and "should be nan" in message, message
+    _assert_rejects(ov_certificates["logsumexp"], fails=("nan_propagation", "float32", "should be nan"), passes=("output_contract", "float32"))
 
 
 def test_suite_rejects_openvino_cross_entropy_nan_rows(ov_certificates):
-    cert = ov_certificates["cross_entropy"]
-    assert not cert["certified"]
-    assert _status(cert, "output_contract", "float32")[0] == PASS
-    status, message = _status(cert, "nan_propagation", "float32")
-    assert status == FAIL and "should be nan" in message, message
+    _assert_rejects(ov_certificates["cross_entropy"], fails=("nan_propagation", "float32", "should be nan"), passes=("output_contract", "float32"))
 
 
 def test_suite_records_openvino_float64_fully_masked_row_as_uniform(ov_certificates):
@@ -781,11 +770,7 @@ def tinygrad_certificates():
 
 
 def test_suite_rejects_tinygrad_softmax_of_a_nan_on_a_length_one_axis(tinygrad_certificates):
-    cert = tinygrad_certificates["softmax"]
-    assert not cert["certified"]
-    assert _status(cert, "input_unmodified", "float32")[0] == PASS
-    status, message = _status(cert, "nan_propagation", "float32")
-    assert status == FAIL and "should be nan" in message, message
+    _assert_rejects(tinygrad_certificates["softmax"], fails=("nan_propagation", "float32", "should be nan"), passes=("input_unmodified", "float32"))
 
 
 def test_suite_rejects_tinygrad_float16_cross_entropy_on_masked_rows(tinygrad_certificates):
