@@ -35,15 +35,26 @@ BUDGET_S = 90.0
 
 
 def encode(args) -> str:
-    """The call's arguments (arrays and scalars) as a base64 .npz; scalars as 0-d arrays."""
+    """The call's arguments (arrays and scalars) as a base64 .npz; scalars as 0-d arrays. A
+    bfloat16 array (ml_dtypes, which .npz cannot name) travels as its uint16 bits, tagged."""
+    arrays = {}
+    for i, a in enumerate(args):
+        a = np.asarray(a)
+        if a.dtype.name == "bfloat16":
+            arrays[f"arg{i}"], arrays[f"bfloat16_{i}"] = a.view(np.uint16), np.array(True)
+        else:
+            arrays[f"arg{i}"] = a
     buffer = io.BytesIO()
-    np.savez(buffer, **{f"arg{i}": np.asarray(a) if not isinstance(a, np.ndarray) else a for i, a in enumerate(args)})
+    np.savez(buffer, **arrays)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def decode(blob: str) -> list:
+    from suite.dtypes import numpy_dtype
+
     with np.load(io.BytesIO(base64.b64decode(blob)), allow_pickle=False) as f:
-        values = [f[f"arg{i}"] for i in range(len(f.files))]
+        count = sum(1 for name in f.files if name.startswith("arg"))
+        values = [f[f"arg{i}"].view(numpy_dtype("bfloat16")) if f"bfloat16_{i}" in f.files else f[f"arg{i}"] for i in range(count)]
     return [v.item() if v.ndim == 0 and v.dtype.kind in "iuf" and i > 0 else v for i, v in enumerate(values)]
 
 

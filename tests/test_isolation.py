@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from suite.adapter import UsageError
@@ -185,3 +186,16 @@ def test_a_library_column_runs_in_a_worker_of_its_own():
         pool.close()
     assert pids[0] == pids[1], "two of the suite's own adapters share a worker"
     assert pids[2] != pids[1] and pids[3] != pids[2], "a library's column got a fresh worker, and left it"
+
+
+def test_a_crashing_call_travels_to_a_fresh_worker_in_every_dtype():
+    """The crash shrinker sends each candidate call to a fresh worker as an .npz; bfloat16 (which .npz
+    cannot name) arrives as bfloat16, so a bfloat16 crash is shrunk and probed like any other."""
+    import ml_dtypes
+
+    from suite.crash_shrink import decode, encode
+
+    x = np.array([[1.5, -2.0, np.inf]], dtype=ml_dtypes.bfloat16)
+    back = decode(encode([x, 2.0, np.array([1, 2], dtype=np.int32)]))
+    assert back[0].dtype == x.dtype and back[0].tobytes() == x.tobytes()
+    assert back[1] == 2.0 and back[2].dtype == np.int32
