@@ -423,7 +423,7 @@ def _version(library: str) -> str | None:
 def check(bug: Bug) -> dict:
     """Run the repro and the oracle now: {"version", "got", "exact", "reproduces"} (or "error", or
     "unavailable" when a program the library runs is missing)."""
-    if importlib.util.find_spec(bug.library) is None:
+    if importlib.util.find_spec(bug.library.split(".")[0]) is None:  # "mlx.core": its package, mlx
         return {"version": None}
     missing = [program for program in bug.needs if shutil.which(program) is None]
     if missing:
