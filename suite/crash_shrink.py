@@ -117,31 +117,38 @@ def _with_x(args: list, x: np.ndarray) -> list:
     return [x] + list(args[1:])
 
 
+def _moved_axis(kwargs: dict, by: int) -> dict:
+    """``kwargs`` for the input with ``by`` leading axes added (or dropped): a non-negative axis moves with them."""
+    axis = kwargs.get("axis")
+    return dict(kwargs, axis=int(axis) + by) if axis is not None and int(axis) >= 0 else kwargs
+
+
 def generalise(crashes: Callable[[list, dict], bool], args: list, kwargs: dict, dtypes) -> tuple[dict, int]:
     """The minimal crash's signature, widened by a few runs: to every dtype if the minimal input
     crashes in each of ``dtypes``; to higher ranks if it crashes with a leading axis of length 1
     added; to lower ranks, one at a time, while it crashes with a leading axis of length 1 dropped.
     Returns the signature and the runs it took."""
-    from suite.dtypes import numpy_dtype
+    from suite.dtypes import FLOAT_DTYPES, numpy_dtype
+
+    runs = 0
+
+    def run(candidate_x, candidate_kwargs) -> bool:
+        nonlocal runs
+        runs += 1
+        return crashes(_with_x(args, candidate_x), candidate_kwargs)
 
     x = args[0]
-    sig, runs = signature(args, kwargs), 0
+    sig = signature(args, kwargs)
     others = [d for d in dtypes if d != str(x.dtype)]
-    if others and x.dtype.kind == "f":
-        runs += len(others)
-        if all(crashes(_with_x(args, x.astype(numpy_dtype(d))), kwargs) for d in others):
-            sig["dtype"] = None
-    axis = int(kwargs.get("axis", -1))
-    shifted = dict(kwargs, axis=axis + 1) if "axis" in kwargs and axis >= 0 else kwargs
-    runs += 1
-    if crashes(_with_x(args, x[None]), shifted):
+    if others and str(x.dtype) in FLOAT_DTYPES and all(run(x.astype(numpy_dtype(d)), kwargs) for d in others):
+        sig["dtype"] = None
+    if run(x[None], _moved_axis(kwargs, 1)):
         sig["max_ndim"] = None
     while x.ndim >= 2 and x.shape[0] == 1 and _reduced_axis(x, kwargs) != 0:
-        lower = dict(kwargs, axis=axis - 1) if "axis" in kwargs and axis > 0 else kwargs
-        runs += 1
-        if not crashes(_with_x(args, x[0]), lower):
+        lower = _moved_axis(kwargs, -1)
+        if not run(x[0], lower):
             break
-        x, kwargs, axis = x[0], lower, axis - 1 if "axis" in kwargs and axis > 0 else axis
+        x, kwargs = x[0], lower
         sig["min_ndim"] = int(x.ndim)
     return sig, runs
 

@@ -356,7 +356,7 @@ def _run_property(prop, adapter, op, dtype, settings, seed, sizes, avoid=()) -> 
     if record.get("avoided"):
         outcome.stats["draws_avoided_as_known_crash"] = float(record["avoided"])
     outcome.stats.update(_summarize_samples(record["samples"]))
-    if getattr(prop.func, "grade", None) is not None:
+    if prop.graded:
         _grade(outcome, prop.func, op, dtype)
     return outcome
 
