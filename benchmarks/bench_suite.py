@@ -10,7 +10,7 @@
   be the bottleneck there): seconds per call, and elements per second.
 * ``OracleAtKernelScale``: issue 12's target for the oracle, on one (8, 262144)
   float32 array (rows of 262144 classes): the oracle's softmax, the oracle plus
-  ``bounds.evaluate`` and ``bounds.normwise`` of softmax (what a definition and a
+  ``bounds.softmax`` and ``bounds.normwise_softmax`` (what a definition and a
   normwise check cost per input), and a plain NumPy float64 softmax of the same
   array as the yardstick. Tracked: elements per second of the oracle and of
   oracle + bounds (target: 10^7), and their speed as a fraction of the NumPy
@@ -34,6 +34,7 @@ from benchmarks import common
 from benchmarks.common import smoke
 from suite import bounds, oracle
 from suite import statistics as stat
+from suite.ops import OPS
 
 
 def _oracle_shape() -> tuple[int, int]:
@@ -74,12 +75,12 @@ class OracleThroughput:
         self.x = (np.random.default_rng(0).standard_normal(_oracle_shape()) * 10).astype(dtype)
 
     def time_oracle(self, dtype, op):
-        oracle.evaluate(op, self.x, axis=-1)
+        OPS[op].oracle(self.x, axis=-1)
 
     def track_elements_per_second(self, dtype, op):
         """Elements per second of one oracle call; bigger is better."""
         start = time.perf_counter()
-        oracle.evaluate(op, self.x, axis=-1)
+        OPS[op].oracle(self.x, axis=-1)
         return self.x.size / (time.perf_counter() - start)
 
     track_elements_per_second.unit = "elements/s"
@@ -131,8 +132,8 @@ def _numpy_float64_softmax(x: np.ndarray) -> np.ndarray:
 def _oracle_and_bounds(x: np.ndarray) -> None:
     """What checking one softmax output against the oracle costs: the exact values and both bounds."""
     oracle.softmax(x)
-    bounds.evaluate("softmax", x, dtype="float32")
-    bounds.normwise("softmax", x, dtype="float32")
+    bounds.softmax(x, dtype="float32")
+    bounds.normwise_softmax(x, dtype="float32")
 
 
 class OracleAtKernelScale:

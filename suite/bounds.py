@@ -305,16 +305,6 @@ def temperature_softmax(x: np.ndarray, temperature: float, dtype: str, axis: int
         return np.minimum(bound, np.maximum(t.s, 1 - t.s))
 
 
-def evaluate(op: str, *args, dtype: str, **kwargs) -> np.ndarray:
-    return {
-        "softmax": softmax,
-        "log_softmax": log_softmax,
-        "logsumexp": logsumexp,
-        "cross_entropy": cross_entropy,
-        "temperature_softmax": temperature_softmax,
-    }[op](*args, dtype=dtype, **kwargs)
-
-
 # ---------------------------------------------------------------------------
 # Normwise bounds of the shifted algorithm (docs/error-analysis.md, sec. 2).
 #
@@ -355,13 +345,3 @@ def normwise_softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
 normwise_log_softmax = log_softmax
 normwise_logsumexp = logsumexp
 normwise_cross_entropy = cross_entropy
-
-
-def normwise(op: str, *args, dtype: str, **kwargs) -> np.ndarray:
-    """Allowed absolute error per output element under the shifted-algorithm bounds."""
-    return {
-        "softmax": normwise_softmax,
-        "log_softmax": normwise_log_softmax,
-        "logsumexp": normwise_logsumexp,
-        "cross_entropy": normwise_cross_entropy,
-    }[op](*args, dtype=dtype, **kwargs)

@@ -2,8 +2,9 @@
 
 softmax, log_softmax and logsumexp take (x, axis); temperature_softmax adds a
 temperature; cross_entropy takes (N, K) logits and integer targets, with the
-classes on the last axis. A Case hides those differences so that one property
-function covers every op it applies to.
+classes on the last axis. A Case hides those differences, reading them from the
+op's record (suite/ops.py), so that one property function covers every op it
+applies to.
 """
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
-from suite import bounds, oracle
 from suite import strategies as sst
+from suite.ops import ONE_PER_ROW, OPS, Op
 
 # The integer dtypes the cross-entropy contract accepts for targets (suite/ops.py).
 TARGET_DTYPES = ("int64", "int32")
@@ -29,23 +30,29 @@ class Case:
     temperature: float | None = None
 
     @property
+    def record(self) -> Op:
+        return OPS[self.op]
+
+    @property
     def reduces(self) -> bool:
         """True for ops whose output drops the class axis (logsumexp, cross_entropy)."""
-        return self.op in ("logsumexp", "cross_entropy")
+        return self.record.reduces
 
     @property
     def class_axis(self) -> int:
         return self.axis % self.x.ndim
 
+    @classmethod
+    def from_call(cls, op: str, args: tuple, kwargs: dict) -> "Case":
+        """The case of the call ``op(*args, **kwargs)``: the inverse of :meth:`args`."""
+        values = dict(zip(OPS[op].inputs[1:], args[1:]))
+        return cls(op, args[0], kwargs.get("axis", -1), values.get("targets"), values.get("temperature"))
+
     def with_x(self, x: np.ndarray) -> "Case":
         return dataclasses.replace(self, x=x)
 
     def args(self) -> tuple[tuple, dict]:
-        if self.op == "cross_entropy":
-            return (self.x, self.targets), {}
-        if self.op == "temperature_softmax":
-            return (self.x, self.temperature), {"axis": self.axis}
-        return (self.x,), {"axis": self.axis}
+        return self.record.arguments(self.x, self.axis, targets=self.targets, temperature=self.temperature)
 
     def run(self, ctx, **options) -> np.ndarray:
         """The op's output on this case; a wrong shape fails here, whatever the property, since
@@ -58,18 +65,18 @@ class Case:
 
     def exact(self) -> np.ndarray:
         args, kwargs = self.args()
-        return oracle.evaluate(self.op, *args, **kwargs)
+        return self.record.oracle(*args, **kwargs)
 
     def bound(self, dtype: str) -> np.ndarray:
         args, kwargs = self.args()
-        return bounds.evaluate(self.op, *args, dtype=dtype, **kwargs)
+        return self.record.bound(*args, dtype=dtype, **kwargs)
+
+    def normwise_bound(self, dtype: str) -> np.ndarray:
+        args, kwargs = self.args()
+        return self.record.normwise_bound(*args, dtype=dtype, **kwargs)
 
     def expected_shape(self) -> tuple[int, ...]:
-        if self.op == "cross_entropy":
-            return self.x.shape[:1]
-        if self.op == "logsumexp":
-            return self.x.shape[: self.class_axis] + self.x.shape[self.class_axis + 1 :]
-        return self.x.shape
+        return self.record.output_shape(self.x.shape, self.axis)
 
 
 def draw_case(
@@ -84,10 +91,10 @@ def draw_case(
 
     In a kernel-scale pass (``ctx.sizes``, see suite.sizes) the shape and axis come from that
     pass's menus instead, whatever ``min_dims`` and ``max_classes``: always 2-D, any size."""
-    op = ctx.op
+    op, record = ctx.op, OPS[ctx.op]
     if ctx.sizes is not None:
-        shape, axis = ctx.sizes.shape(ctx.draw, op, last_axis)
-    elif op == "cross_entropy":
+        shape, axis = ctx.sizes.shape(ctx.draw, record, last_axis)
+    elif record.output == ONE_PER_ROW:
         shape = ctx.draw(sst.shapes(min_dims=2, max_dims=2, max_classes=max_classes), "shape")
         axis = -1
     else:
@@ -96,10 +103,10 @@ def draw_case(
     regime = ctx.draw(st.sampled_from(regimes), "regime")
     x = ctx.draw(sst.logits(ctx.dtype, shape, regime, axis), "x")
     targets = temperature = None
-    if op == "cross_entropy":
+    if "targets" in record.inputs:
         targets = ctx.draw(_targets(x), "targets")
         targets = targets.astype(ctx.draw(st.sampled_from(TARGET_DTYPES), "target dtype"))
-    if op == "temperature_softmax":
+    if "temperature" in record.inputs:
         temperature = ctx.draw(sst.temperatures(ctx.dtype, x), "temperature")
     return Case(op, x, axis, targets, temperature)
 

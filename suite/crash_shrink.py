@@ -63,7 +63,9 @@ def _cut(args: list, axis: int, length: int, op: str) -> list:
     index = [slice(None)] * x.ndim
     index[axis] = slice(0, length)
     out = [np.ascontiguousarray(x[tuple(index)])] + list(args[1:])
-    if op == "cross_entropy" and len(out) > 1 and isinstance(out[1], np.ndarray):
+    from suite.ops import OPS
+
+    if "targets" in OPS[op].inputs and len(out) > 1 and isinstance(out[1], np.ndarray):
         targets = out[1][:length] if axis == 0 else out[1]
         out[1] = np.minimum(targets, out[0].shape[-1] - 1).astype(out[1].dtype)  # ids stay below K
     return out

@@ -30,7 +30,7 @@ import zlib
 import numpy as np
 
 from suite import dtypes as dt
-from suite import oracle
+from suite.ops import OPS
 
 ROWS = 96
 CLASSES = 24
@@ -38,7 +38,6 @@ TEMPERATURE = 2.0
 # ULP histogram bin edges: half an ULP (correctly rounded), then powers of two. The counts
 # have one bin per pair of edges plus a last bin for wrongly non-finite outputs (inf or NaN).
 HIST_EDGES = [0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 64.0, 256.0, 1024.0, 2.0**16, 2.0**24]
-DETERMINISTIC = ("softmax", "log_softmax", "logsumexp", "cross_entropy", "temperature_softmax")
 
 
 def sample_inputs(op: str, dtype: str, seed: int):
@@ -49,11 +48,7 @@ def sample_inputs(op: str, dtype: str, seed: int):
     x = x / np.max(np.abs(x), axis=1, keepdims=True) * scales[:, None]
     x = x.astype(dt.numpy_dtype(dtype))
     targets = rng.integers(0, CLASSES, ROWS).astype(np.int64)
-    if op == "cross_entropy":
-        return (x, targets), {}
-    if op == "temperature_softmax":
-        return (x, TEMPERATURE), {"axis": -1}
-    return (x,), {"axis": -1}
+    return OPS[op].arguments(x, -1, targets=targets, temperature=TEMPERATURE)
 
 
 def ulp_errors(out: np.ndarray, exact: np.ndarray, dtype: str) -> np.ndarray:
@@ -75,7 +70,7 @@ def ulp_errors(out: np.ndarray, exact: np.ndarray, dtype: str) -> np.ndarray:
 
 
 def measure(adapter, op: str, dtype: str, seed: int = 0) -> dict:
-    if op not in DETERMINISTIC:
+    if OPS[op].sampler:
         return {"skipped": f"{op} is a sampler; it has no pointwise reference value"}
     args, kwargs = sample_inputs(op, dtype, seed)
     native = [adapter.from_numpy(a) if isinstance(a, np.ndarray) else a for a in args]
@@ -88,7 +83,7 @@ def measure(adapter, op: str, dtype: str, seed: int = 0) -> dict:
     if not adapter.is_native(result):
         return {"error": f"returned {type(result).__name__}, expected {adapter.native_type}"}
     out = adapter.to_numpy(result)
-    exact = oracle.evaluate(op, *args, **kwargs)
+    exact = OPS[op].oracle(*args, **kwargs)
     if out.shape != exact.shape:
         return {"error": f"returned shape {out.shape}, expected {exact.shape}"}
     err = ulp_errors(out, exact, dtype)
@@ -145,27 +140,17 @@ def _row_max(err: np.ndarray, judged: np.ndarray) -> np.ndarray:
     return np.where(np.isneginf(row), 0.0, row)
 
 
-def _case(op: str, args: tuple, kwargs: dict):
-    from suite.cases import Case
-
-    if op == "cross_entropy":
-        return Case(op, args[0], -1, targets=args[1])
-    if op == "temperature_softmax":
-        return Case(op, args[0], kwargs.get("axis", -1), temperature=args[1])
-    return Case(op, args[0], kwargs.get("axis", -1))
-
-
 def _shift_rounded_exact(op: str, args: tuple, kwargs: dict, dtype: str) -> np.ndarray:
     """The exact result for fl(x - max x), as ulp_accuracy excuses it."""
     from suite.properties.accuracy import _shift_rounded_exact as shifted
 
-    return shifted(_case(op, args, kwargs), dt.numpy_dtype(dtype))
+    from suite.cases import Case
+
+    return shifted(Case.from_call(op, args, kwargs), dt.numpy_dtype(dtype))
 
 
 def _bound(op: str, args: tuple, kwargs: dict, dtype: str) -> np.ndarray:
-    from suite import bounds
-
-    return bounds.evaluate(op, *args, dtype=dtype, **kwargs)
+    return OPS[op].bound(*args, dtype=dtype, **kwargs)
 
 
 def bound_used(out: np.ndarray, exact: np.ndarray, bound: np.ndarray, dtype: str) -> np.ndarray:

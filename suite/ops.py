@@ -1,4 +1,4 @@
-"""The op contracts: what a third-party implementation must look like.
+"""One declarative record per op: the contract, and everything the suite needs to test it.
 
 Arrays are the backend's native arrays. Every op keeps the dtype of its
 floating-point input.
@@ -11,50 +11,151 @@ floating-point input.
     temperature_softmax(x, temperature, axis=-1) -> softmax(x / temperature)
     gumbel_max(logits, num_samples, seed)     -> integer (num_samples,) from (K,)
     gumbel_softmax(logits, tau, num_samples, seed, hard=False) -> (num_samples, K)
+
+Every dispatcher reads these records (suite/cases.py lays out a drawn case's arguments and
+checks the output's shape; the oracle, the bounds and the VJPs are looked up here; the
+generic properties pick their ops by the records' fields). Adding an op means writing its
+record, its oracle and bound functions, the properties that are its own, and the adapters
+that implement it: README "Extending".
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
+
+from suite import bounds, oracle, vjp
+
+# How an op's output is shaped (Op.output).
+LIKE_INPUT = "like the input"
+AXIS_REMOVED = "the input without its axis"
+ONE_PER_ROW = "one per row of (N, K)"
+SAMPLE_INDICES = "num_samples class ids"
+SAMPLE_ROWS = "num_samples rows of K"
+
+# What the generic properties select ops by (Op.traits).
+PROBABILITIES = "probabilities"  # each row of the output is a probability distribution
+LOG_PROBABILITIES = "log-probabilities"  # each row is the log of one
+NORMALISED = "normalised"  # divides by the row's sum: a fully masked row is 0/0, implementation-defined
+MOVES_WITH_SHIFT = "moves with a shift"  # f(x + c) = f(x) + c (else f(x + c) = f(x))
 
 
 @dataclass(frozen=True)
-class OpContract:
+class Op:
     name: str
     signature: str
     summary: str
-    sampler: bool = False
+    # The positional inputs, in order; "x" or "logits" first (the array every property draws),
+    # then any of "targets", "temperature", "tau", "num_samples", "seed".
+    inputs: tuple[str, ...]
+    output: str
+    # Whether the op takes ``axis=`` (else it reduces the last axis).
+    takes_axis: bool = True
+    traits: frozenset[str] = field(default_factory=frozenset)
+    # The mathematics, for a deterministic op (None for a sampler, which the statistics test):
+    # oracle(*args, **kwargs) the exact result in long double; bound(*args, dtype, **kwargs) the
+    # allowed |error| per output element; normwise_bound the same under the normwise model (None:
+    # no accuracy grade); vjp(*args, cotangent, **kwargs) the exact VJP w.r.t. args[0] and
+    # vjp_bound(*args, cotangent, dtype, **kwargs) its allowance (None: no gradient properties).
+    oracle: Callable | None = None
+    bound: Callable | None = None
+    normwise_bound: Callable | None = None
+    vjp: Callable | None = None
+    vjp_bound: Callable | None = None
+
+    @property
+    def sampler(self) -> bool:
+        return self.oracle is None
+
+    @property
+    def deterministic(self) -> bool:
+        return not self.sampler
+
+    def output_shape(self, shape: tuple[int, ...], axis: int = -1) -> tuple[int, ...]:
+        """The output's shape for an input (x or logits) of ``shape``, for a deterministic op."""
+        if self.output == LIKE_INPUT:
+            return tuple(shape)
+        if self.output == ONE_PER_ROW:
+            return tuple(shape[:1])
+        if self.output == AXIS_REMOVED:
+            axis = axis % len(shape)
+            return tuple(shape[:axis]) + tuple(shape[axis + 1 :])
+        raise ValueError(f"{self.name}'s output ({self.output}) has no shape rule for an input shape")
+
+    @property
+    def reduces(self) -> bool:
+        """True where the output drops the class axis (logsumexp, cross_entropy)."""
+        return self.output in (AXIS_REMOVED, ONE_PER_ROW)
+
+    def arguments(self, x, axis: int = -1, **values) -> tuple[tuple, dict]:
+        """(args, kwargs) of one call: ``x`` first, then the other inputs from ``values`` by name."""
+        args = (x,) + tuple(values[name] for name in self.inputs[1:])
+        return args, ({"axis": axis} if self.takes_axis else {})
+
+    def bytes_moved(self, size: int, rows: int, itemsize: int, num_samples: int = 1) -> int:
+        """The bytes one call must move (suite.bandwidth): its array inputs read once, its output written once."""
+        read = size * itemsize + (rows * 8 if "targets" in self.inputs else 0)  # int64 targets
+        written = {
+            LIKE_INPUT: size * itemsize,
+            AXIS_REMOVED: rows * itemsize,
+            ONE_PER_ROW: rows * itemsize,
+            SAMPLE_INDICES: rows * num_samples * 8,  # int64 ids
+            SAMPLE_ROWS: num_samples * size * itemsize,
+        }[self.output]
+        return read + written
 
 
-OPS: dict[str, OpContract] = {
-    c.name: c
-    for c in (
-        OpContract("softmax", "softmax(x, axis=-1)", "exp(x) / sum(exp(x)) along axis"),
-        OpContract("log_softmax", "log_softmax(x, axis=-1)", "x - logsumexp(x) along axis"),
-        OpContract("logsumexp", "logsumexp(x, axis=-1)", "log(sum(exp(x))) along axis, axis removed"),
-        OpContract(
-            "cross_entropy",
-            "cross_entropy(logits, targets)",
-            "per-row logsumexp(logits) - logits[target], no reduction",
+OPS: dict[str, Op] = {
+    op.name: op
+    for op in (
+        Op(
+            "softmax", "softmax(x, axis=-1)", "exp(x) / sum(exp(x)) along axis", ("x",), LIKE_INPUT,
+            traits=frozenset({PROBABILITIES, NORMALISED}),
+            oracle=oracle.softmax, bound=bounds.softmax, normwise_bound=bounds.normwise_softmax,
+            vjp=vjp.softmax, vjp_bound=vjp.softmax_bound,
         ),
-        OpContract(
-            "temperature_softmax",
-            "temperature_softmax(x, temperature, axis=-1)",
-            "softmax(x / temperature) along axis",
+        Op(
+            "log_softmax", "log_softmax(x, axis=-1)", "x - logsumexp(x) along axis", ("x",), LIKE_INPUT,
+            traits=frozenset({LOG_PROBABILITIES, NORMALISED}),
+            oracle=oracle.log_softmax, bound=bounds.log_softmax, normwise_bound=bounds.normwise_log_softmax,
+            vjp=vjp.log_softmax, vjp_bound=vjp.log_softmax_bound,
         ),
-        OpContract(
-            "gumbel_max",
-            "gumbel_max(logits, num_samples, seed)",
-            "num_samples integer draws from softmax(logits)",
-            sampler=True,
+        Op(
+            "logsumexp", "logsumexp(x, axis=-1)", "log(sum(exp(x))) along axis, axis removed", ("x",), AXIS_REMOVED,
+            traits=frozenset({MOVES_WITH_SHIFT}),
+            oracle=oracle.logsumexp, bound=bounds.logsumexp, normwise_bound=bounds.normwise_logsumexp,
+            vjp=vjp.logsumexp, vjp_bound=vjp.logsumexp_bound,
         ),
-        OpContract(
-            "gumbel_softmax",
-            "gumbel_softmax(logits, tau, num_samples, seed, hard=False)",
+        Op(
+            "cross_entropy", "cross_entropy(logits, targets)", "per-row logsumexp(logits) - logits[target], no reduction",
+            ("logits", "targets"), ONE_PER_ROW, takes_axis=False,
+            traits=frozenset({NORMALISED}),
+            oracle=oracle.cross_entropy, bound=bounds.cross_entropy, normwise_bound=bounds.normwise_cross_entropy,
+            vjp=vjp.cross_entropy, vjp_bound=vjp.cross_entropy_bound,
+        ),
+        Op(
+            "temperature_softmax", "temperature_softmax(x, temperature, axis=-1)", "softmax(x / temperature) along axis",
+            ("x", "temperature"), LIKE_INPUT,
+            traits=frozenset({PROBABILITIES, NORMALISED}),
+            oracle=oracle.temperature_softmax, bound=bounds.temperature_softmax,
+            vjp=vjp.temperature_softmax, vjp_bound=vjp.temperature_softmax_bound,
+        ),
+        Op(
+            "gumbel_max", "gumbel_max(logits, num_samples, seed)", "num_samples integer draws from softmax(logits)",
+            ("logits", "num_samples", "seed"), SAMPLE_INDICES, takes_axis=False,
+        ),
+        Op(
+            "gumbel_softmax", "gumbel_softmax(logits, tau, num_samples, seed, hard=False)",
             "num_samples relaxed one-hot samples softmax((logits + G) / tau)",
-            sampler=True,
+            ("logits", "tau", "num_samples", "seed"), SAMPLE_ROWS, takes_axis=False,
         ),
     )
 }
 
-DETERMINISTIC_OPS = tuple(name for name, c in OPS.items() if not c.sampler)
-SAMPLER_OPS = tuple(name for name, c in OPS.items() if c.sampler)
+
+def names(where: Callable[[Op], bool]) -> tuple[str, ...]:
+    """The ops whose record satisfies ``where``, in registry order: how a generic property names its ops."""
+    return tuple(name for name, op in OPS.items() if where(op))
+
+
+DETERMINISTIC_OPS = names(lambda op: op.deterministic)
+SAMPLER_OPS = names(lambda op: op.sampler)

@@ -376,16 +376,6 @@ def temperature_softmax(x: np.ndarray, temperature: float, axis: int = -1) -> np
         return softmax(np.asarray(x).astype(WIDE) / WIDE(temperature), axis=axis)
 
 
-def evaluate(op: str, *args, **kwargs) -> np.ndarray:
-    return {
-        "softmax": softmax,
-        "log_softmax": log_softmax,
-        "logsumexp": logsumexp,
-        "cross_entropy": cross_entropy,
-        "temperature_softmax": temperature_softmax,
-    }[op](*args, **kwargs)
-
-
 @dataclass(frozen=True)
 class RowStatistics:
     """Per-row quantities of the shifted algorithm for the error bounds, float64, keepdims.

@@ -144,11 +144,11 @@ class SizePass:
             return st.tuples(st.just(self.value), _fitting(shorts, budget // self.value))
         raise ValueError(f"unknown size pass {self.kind!r}")
 
-    def shape(self, draw, op: str, last_axis: bool = False) -> tuple[tuple[int, int], int]:
+    def shape(self, draw, op, last_axis: bool = False) -> tuple[tuple[int, int], int]:
         """A 2-D shape and axis: (rows, K) along axis -1, or (K, rows) along axis 0 or -2 for the
-        ops with an axis (cross_entropy's classes are always last)."""
+        ops with an axis (``op``: its record, suite.ops.Op; cross_entropy's classes are always last)."""
         rows, k = draw(self.rows_and_classes(), "kernel-scale rows and classes")
-        if op == "cross_entropy" or last_axis:
+        if not op.takes_axis or last_axis:
             return (rows, k), -1
         axis = draw(st.sampled_from([-1, 0, -2]), "axis")
         return ((rows, k) if axis == -1 else (k, rows)), axis
@@ -174,16 +174,17 @@ PROFILE_SIZES = {
 }
 
 
-# Backends that compile per shape (JAX): there every property and dtype draws the same
-# kernel-scale shapes for a seed, so that compilations are shared; elsewhere each property
-# and dtype draws its own, which spreads the menus over a certification.
-COMPILING_BACKENDS = ("jax",)
+# On a backend that compiles per shape (JAX; suite/backends/), every property and dtype draws
+# the same kernel-scale shapes for a seed, so that compilations are shared; elsewhere each
+# property and dtype draws its own, which spreads the menus over a certification.
 
 
 def pass_seed(seed: int | None, prop: str, dtype: str, backend: str, size_pass: SizePass) -> int:
     """The Hypothesis seed of a kernel-scale pass: a function of the certification's seed (and,
     off compiling backends, of the property and dtype), never of what ran before."""
-    key = f"{seed or 0}:{size_pass.label}" if backend in COMPILING_BACKENDS else f"{seed or 0}:{prop}:{dtype}:{size_pass.label}"
+    from suite import backends
+
+    key = f"{seed or 0}:{size_pass.label}" if backends.get(backend).compiles_per_shape else f"{seed or 0}:{prop}:{dtype}:{size_pass.label}"
     return zlib.crc32(key.encode())
 
 

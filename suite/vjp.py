@@ -74,6 +74,8 @@ def _expand(g: np.ndarray, axis: int) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- closed forms
+# Each takes the op's inputs, then the cotangent g (and each bound then the dtype), then the
+# op's keywords: the uniform calls suite/ops.py's records make.
 
 
 def softmax(x, g, axis: int = -1) -> np.ndarray:
@@ -110,15 +112,6 @@ def _onehot(targets, shape) -> np.ndarray:
     onehot = np.zeros(shape, dtype=WIDE)
     np.put_along_axis(onehot, np.asarray(targets)[:, None], 1, axis=-1)
     return onehot
-
-
-def evaluate(op: str, *args, cotangent, **kwargs) -> np.ndarray:
-    """The exact VJP of ``op(*args, **kwargs)`` with ``cotangent``, w.r.t. args[0]."""
-    if op == "cross_entropy":
-        return cross_entropy(args[0], args[1], cotangent)
-    if op == "temperature_softmax":
-        return temperature_softmax(args[0], args[1], cotangent, **kwargs)
-    return {"softmax": softmax, "log_softmax": log_softmax, "logsumexp": logsumexp}[op](args[0], cotangent, **kwargs)
 
 
 # ----------------------------------------------------------------------------- bounds
@@ -215,25 +208,16 @@ def temperature_softmax_bound(x, temperature, g, dtype: str, axis: int = -1) -> 
         return (softmax_bound(z, g, dtype, axis, forward) + SAFETY * 2 * u * np.abs(grad_z)) / WIDE(temperature) + _tiny(g, axis, dtype, False)
 
 
-def bound(op: str, *args, cotangent, dtype: str, **kwargs) -> np.ndarray:
-    """A bound on |computed VJP - exact VJP|, shape of args[0]."""
-    if op == "cross_entropy":
-        return cross_entropy_bound(args[0], args[1], cotangent, dtype)
-    if op == "temperature_softmax":
-        return temperature_softmax_bound(args[0], args[1], cotangent, dtype, **kwargs)
-    fn = {"softmax": softmax_bound, "log_softmax": log_softmax_bound, "logsumexp": logsumexp_bound}[op]
-    return fn(args[0], cotangent, dtype, **kwargs)
-
-
-def finite_difference_atol(op: str, *args, step: float, **kwargs) -> float:
-    """The absolute tolerance for float64 finite-difference checks (see the module docstring)."""
+def finite_difference_atol(op, *args, step: float, **kwargs) -> float:
+    """The absolute tolerance for float64 finite-difference checks (see the module docstring);
+    ``op`` is the op's record (suite.ops.Op)."""
     x = np.asarray(args[0], dtype=np.float64)
     u = dt.unit_roundoff("float64")
-    temperature = float(args[1]) if op == "temperature_softmax" else 1.0
-    forward = bounds.evaluate(op, *args, dtype="float64", **kwargs)
+    temperature = float(args[op.inputs.index("temperature")]) if "temperature" in op.inputs else 1.0
+    forward = op.bound(*args, dtype="float64", **kwargs)
     out_shape = np.shape(forward)
     fours = np.full(out_shape, 4.0)
-    backward = bound(op, *args, cotangent=fours, dtype="float64", **kwargs)
+    backward = op.vjp_bound(*args, fours, "float64", **kwargs)
     eps_f = float(max(np.max(forward, initial=0), np.max(backward, initial=0)))
     largest = float(np.max(np.abs(x[np.isfinite(x)]), initial=0))
     n = x.size

@@ -27,9 +27,10 @@ from suite import dtypes as dt
 from suite import ulp
 from suite.assertions import assert_within, index_label
 from suite.cases import Case, draw_case
+from suite.ops import MOVES_WITH_SHIFT, names
 from suite.properties import PROBE, prop
 
-ACCURACY_OPS = ("softmax", "log_softmax", "logsumexp", "cross_entropy")
+ACCURACY_OPS = names(lambda op: op.normwise_bound is not None)  # the ops with a normwise model
 REGIMES = ("moderate", "ties", "offset", "masked", "mixed_rows", "extreme")
 # The regimes the grade is decided on: well-scaled rows, |x| <= 100, where the best
 # implementations are within a few ULPs and every shortcut shows.
@@ -48,8 +49,7 @@ GRADE_B_FACTOR = 16
 
 
 def _bound(case: Case, dtype: str) -> np.ndarray:
-    args, kwargs = case.args()
-    return bounds.normwise(case.op, *args, dtype=dtype, **kwargs)
+    return case.normwise_bound(dtype)
 
 
 @prop(*ACCURACY_OPS)
@@ -120,7 +120,7 @@ def _shift_rounded_exact(case: Case, np_dtype) -> np.ndarray:
         a = np.where(np.isfinite(top), top, 0.0)
         d = (w - a).astype(np_dtype)
         exact = case.with_x(d).exact()
-        if case.op == "logsumexp":
+        if MOVES_WITH_SHIFT in case.record.traits:
             exact = np.squeeze(a, axis=case.axis).astype(np.longdouble) + exact
     return exact
 

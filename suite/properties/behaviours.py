@@ -12,11 +12,14 @@ import numpy as np
 
 from suite.assertions import assert_within
 from suite.cases import Case
+from suite.ops import DETERMINISTIC_OPS, NORMALISED, names
 from suite.properties import PROBE, prop
 from suite.properties.invariants import exact_in_dtype
 from suite.runner import ImplementationRaised, PropertyFailed
 
 ORDINARY_ROW = [1.0, 2.0, 3.0]
+# The ops whose row is 0/0 when every entry is -inf, or inf/inf with a +inf entry.
+NORMALISED_OPS = names(lambda op: NORMALISED in op.traits)
 
 
 def describe(values: np.ndarray, op: str) -> str:
@@ -39,12 +42,12 @@ def describe(values: np.ndarray, op: str) -> str:
 
 def _observe(ctx, unusual_row: list[float]) -> str:
     x = np.array([unusual_row, ORDINARY_ROW]).astype(ctx.np_dtype)
-    case = Case(ctx.op, x, -1, np.array([0, 2]) if ctx.op == "cross_entropy" else None, 1.0)
+    case = Case(ctx.op, x, -1, np.array([0, 2]), 1.0)
     try:
         out = case.run(ctx)
     except ImplementationRaised as raised:
         return raised.message
-    ordinary = Case(ctx.op, x[1:], -1, None if case.targets is None else case.targets[1:], 1.0)
+    ordinary = Case(ctx.op, x[1:], -1, case.targets[1:], 1.0)
     seen = describe(out[0], ctx.op)
     try:
         assert_within(ctx, out[1:], exact_in_dtype(ordinary, ctx.dtype), ordinary.bound(ctx.dtype), f"ordinary row beside {unusual_row}")
@@ -53,23 +56,23 @@ def _observe(ctx, unusual_row: list[float]) -> str:
     return seen
 
 
-@prop("softmax", "log_softmax", "temperature_softmax", "cross_entropy", kind=PROBE, required=False)
+@prop(*NORMALISED_OPS, kind=PROBE, required=False)
 def fully_masked_row(ctx):
     """What the op returns for a row whose entries are all -inf (mathematically 0/0)."""
     return _observe(ctx, [-np.inf, -np.inf, -np.inf])
 
 
-@prop("softmax", "log_softmax", "temperature_softmax", "cross_entropy", kind=PROBE, required=False)
+@prop(*NORMALISED_OPS, kind=PROBE, required=False)
 def posinf_logit(ctx):
     """What the op returns for a row with a +inf logit (mathematically inf/inf)."""
     return _observe(ctx, [np.inf, 1.0, 2.0])
 
 
-@prop("softmax", "log_softmax", "logsumexp", "temperature_softmax", "cross_entropy", kind=PROBE, required=False)
+@prop(*DETERMINISTIC_OPS, kind=PROBE, required=False)
 def empty_axis(ctx):
     """What the op returns when the class axis has length 0 (mathematically LSE = -inf)."""
     x = np.zeros((2, 0), dtype=ctx.np_dtype)
-    case = Case(ctx.op, x, -1, np.zeros(2, dtype=np.int64) if ctx.op == "cross_entropy" else None, 1.0)
+    case = Case(ctx.op, x, -1, np.zeros(2, dtype=np.int64), 1.0)
     try:
         out = case.run(ctx)
     except ImplementationRaised as raised:

@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from suite import autodiff
+from suite import autodiff, backends
 from suite import dtypes as dt
 from suite import strategies as sst
 from suite import vjp as closed
@@ -21,8 +21,9 @@ from suite.assertions import index_label
 from suite.cases import Case
 from suite.properties import prop
 from suite.properties.invariants import ALL_OPS
+from suite.ops import LOG_PROBABILITIES, ONE_PER_ROW, OPS
 
-GRAD_OPS = ALL_OPS
+GRAD_OPS = tuple(op for op in ALL_OPS if OPS[op].vjp is not None)  # every op with a closed-form VJP (suite/vjp.py)
 BLOG_BATCH = [[2.0, 1.0, 0.1], [1000.0, 1.0, -1000.0], [3.0, 2.0, 1.0]]
 
 
@@ -64,10 +65,7 @@ def _vjp_case(ctx, case: Case, g: np.ndarray, view=None) -> np.ndarray:
 
 def _exact_and_bound(case: Case, g: np.ndarray, dtype: str):
     args, kwargs = case.args()
-    return (
-        closed.evaluate(case.op, *args, cotangent=g, **kwargs),
-        closed.bound(case.op, *args, cotangent=g, dtype=dtype, **kwargs),
-    )
+    return case.record.vjp(*args, g, **kwargs), case.record.vjp_bound(*args, g, dtype, **kwargs)
 
 
 def _check_against_closed_form(ctx, case: Case, g: np.ndarray, what: str, view=None, grad=None) -> np.ndarray:
@@ -86,13 +84,12 @@ def _what(ctx) -> str:
 # 3-D, one to 200 classes) so that compilations are shared across examples and
 # properties. Other backends draw any shape.
 SHAPE_MENU = ((1,), (5,), (200,), (2, 3), (3, 8), (2, 3, 4))
-COMPILING_BACKENDS = ("jax",)
 FD_MENU = ((2, 3),)
 CROSS_BACKEND_MENU = ((5,), (3, 8), (2, 3, 4))
 
 
 def _compiles_per_shape(ctx) -> bool:
-    return ctx.adapter.backend in COMPILING_BACKENDS
+    return backends.get(ctx.adapter.backend).compiles_per_shape
 
 
 def _shape(ctx, min_dims: int = 1, max_dims: int = 3, max_batch: int = 6, max_classes: int = 128, menu=False):
@@ -120,9 +117,10 @@ def draw_grad_case(ctx, regimes=sst.REGIMES, min_dims: int = 1, max_dims: int = 
     """Like suite.cases.draw_case, with shapes from SHAPE_MENU on compiling backends (or where
     ``menu`` says so: a property that also runs a compiling backend)."""
     menu = _compiles_per_shape(ctx) if menu is None else menu  # True, False, or a tuple of shapes
+    record = OPS[ctx.op]
     if ctx.sizes is not None:  # a kernel-scale pass (suite.sizes): its menus, on every backend
-        shape, axis = ctx.sizes.shape(ctx.draw, ctx.op, last_axis)
-    elif ctx.op == "cross_entropy":
+        shape, axis = ctx.sizes.shape(ctx.draw, record, last_axis)
+    elif record.output == ONE_PER_ROW:
         shape = _shape(ctx, 2, 2, max_batch, max_classes, menu)
         axis = -1
     else:
@@ -131,12 +129,12 @@ def draw_grad_case(ctx, regimes=sst.REGIMES, min_dims: int = 1, max_dims: int = 
     regime = ctx.draw(st.sampled_from(regimes), "regime")
     x = ctx.draw(sst.logits(ctx.dtype, shape, regime, axis), "x")
     targets = temperature = None
-    if ctx.op == "cross_entropy":
+    if "targets" in record.inputs:
         targets = ctx.draw(
             st.lists(st.integers(0, shape[1] - 1), min_size=shape[0], max_size=shape[0]).map(lambda t: np.array(t, dtype=np.int64)),
             "targets",
         ) if shape[0] <= sst.ELEMENTWISE_MAX else ctx.draw(sst.integer_entries(shape[0], 0, shape[1] - 1), "targets")
-    if ctx.op == "temperature_softmax":
+    if "temperature" in record.inputs:
         temperature = ctx.draw(sst.temperatures(ctx.dtype, x), "temperature")
     return Case(ctx.op, x, axis, targets, temperature)
 
@@ -163,10 +161,10 @@ def grad_finite_differences(ctx):
     differences cost two evaluations per input entry and gradgradcheck a dense n x n Jacobian,
     so a 65536-row or 50257-class input is out of reach; grad_closed_form covers those sizes."""
     case = _small_case(ctx, regimes=("moderate", "ties"))
-    if case.op == "temperature_softmax":
+    if "temperature" in case.record.inputs:
         case = Case(case.op, case.x, case.axis, None, ctx.draw(st.sampled_from([0.5, 1.0, 2.0]), "temperature"))
     args, kwargs = case.args()
-    atol = closed.finite_difference_atol(case.op, *args, step=autodiff.FD_STEP, **kwargs)
+    atol = closed.finite_difference_atol(case.record, *args, step=autodiff.FD_STEP, **kwargs)
     ctx._record["call"] = (args, kwargs)
     problem = autodiff.finite_difference_check(ctx.adapter, ctx.op, args, kwargs, atol)
     if problem is not None:
@@ -201,7 +199,7 @@ def grad_masked_entries(ctx):
     (d log_softmax_i / dx_i = 1 - s_i = 1); no NaN anywhere in the row; the unmasked entries
     equal the closed form within the bound. A subnormal g_i flushed to 0 is accepted."""
     case = draw_grad_case(ctx, regimes=("masked",))
-    if case.op == "cross_entropy":  # a masked target has infinite loss; aim at an unmasked entry
+    if case.targets is not None:  # a masked target has infinite loss; aim at an unmasked entry
         finite = np.isfinite(case.x)
         head = finite[: sst.ELEMENTWISE_MAX]
         targets = np.array([ctx.draw(st.sampled_from(np.flatnonzero(row).tolist()), f"target {r}") for r, row in enumerate(head)])
@@ -219,7 +217,7 @@ def grad_masked_entries(ctx):
             f"grad[{index_label(flat, grad.shape)}]=nan, but the gradient of a row with -inf entries has no NaN [{_what(ctx)}]",
             got=grad,
         )
-    exact_masked = g.astype(np.float64) if ctx.op == "log_softmax" else np.zeros(case.x.shape)
+    exact_masked = g.astype(np.float64) if LOG_PROBABILITIES in case.record.traits else np.zeros(case.x.shape)
     # A subnormal g_i may be flushed to zero (FTZ/DAZ, as JAX on the CPU does); that is the
     # subnormal behaviour subnormal_outputs reports, not a masking bug.
     flushed = (grad.astype(np.float64) == 0) & (np.abs(exact_masked) < dt.smallest_normal(ctx.dtype))
@@ -242,9 +240,9 @@ def grad_extreme_logits(ctx):
     largest value, rows of very different scales and tiny spreads on huge offsets."""
     x = np.array(BLOG_BATCH).astype(ctx.np_dtype)
     blog = Case(ctx.op, x, -1, None, None)
-    if ctx.op == "cross_entropy":
+    if "targets" in blog.record.inputs:
         blog = Case(ctx.op, x, -1, np.array(ctx.draw(st.lists(st.integers(0, 2), min_size=3, max_size=3), "blog targets")))
-    if ctx.op == "temperature_softmax":
+    if "temperature" in blog.record.inputs:
         blog = Case(ctx.op, x, -1, None, 1.0)
     g = draw_cotangent(ctx, _out_shape(blog), "blog cotangent")
     _check_against_closed_form(ctx, blog, g, f"vjp of {ctx.op}(x) on the blog batch {BLOG_BATCH}")
@@ -261,7 +259,7 @@ def grad_ties(ctx):
     row = np.take(case.x, [0], axis=0)
     x = np.repeat(row, case.x.shape[0], axis=0)
     case = case.with_x(x)
-    if case.op == "cross_entropy":
+    if case.targets is not None:
         case = Case(case.op, x, -1, np.full(x.shape[0], case.targets[0]))
     g_row = np.take(draw_cotangent(ctx, _out_shape(case)), [0], axis=0)
     g = np.repeat(g_row, case.x.shape[0], axis=0)
@@ -300,7 +298,7 @@ def grad_layouts(ctx):
     larger array), a transposed view, and an axis other than the last, it equals the closed form,
     and entries of the base array outside the view get exactly zero gradient."""
     case = draw_grad_case(ctx, min_dims=2, max_classes=64)
-    if case.op != "cross_entropy":
+    if case.record.takes_axis:
         assume(case.class_axis != case.x.ndim - 1 or ctx.draw(st.booleans(), "last axis too"))
     g = draw_cotangent(ctx, _out_shape(case))
     label, base, view = _layout_view(ctx, case)
@@ -330,7 +328,7 @@ def grad_cross_backend(ctx):
     Other dtypes are skipped (backends may legitimately differ in low precision)."""
     others = _other_backends(ctx.adapter, ctx.op)
     assume(others)
-    compiling = any(o.backend in COMPILING_BACKENDS for o in others + [ctx.adapter])
+    compiling = any(backends.get(o.backend).compiles_per_shape for o in others + [ctx.adapter])
     case = draw_grad_case(ctx, menu=CROSS_BACKEND_MENU if compiling else False)
     g = draw_cotangent(ctx, _out_shape(case))
     args, kwargs = case.args()

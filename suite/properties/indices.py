@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from suite import huge
 from suite.assertions import assert_within
 from suite.cases import TARGET_DTYPES, Case
+from suite.ops import DETERMINISTIC_OPS
 from suite.properties import FIXED, prop
 from suite.properties.invariants import exact_in_dtype
 from suite.runner import format_array
@@ -44,7 +45,7 @@ def class_ids(ctx):
     assert_within(ctx, out, exact_in_dtype(case, ctx.dtype), case.bound(ctx.dtype), f"cross_entropy(x, t) with {k} classes")
 
 
-@prop("softmax", "log_softmax", "logsumexp", "cross_entropy", "temperature_softmax", kind=FIXED, opt_in="huge")
+@prop(*DETERMINISTIC_OPS, kind=FIXED, opt_in="huge")
 def huge_indices(ctx):
     """For arrays past 2**31 and 2**32 elements, the rows that straddle element 2**31 and 2**32
     and the last rows equal the exact result within the bound, and every row is finite (and a
