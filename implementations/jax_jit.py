@@ -21,9 +21,8 @@ from __future__ import annotations
 import functools
 import importlib.util
 
-import numpy as np
 
-from suite.adapter import Adapter
+from suite.adapter import backend_adapter
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
 
@@ -122,29 +121,17 @@ def gumbel_softmax(logits, tau, num_samples, seed, hard=False):
     return _samplers()["gumbel_softmax"](logits, tau, int(seed), num_samples=int(num_samples), hard=bool(hard))
 
 
-def _from_numpy(a: np.ndarray):
-    return _jax().numpy.asarray(a)
-
-
-def _to_numpy(a) -> np.ndarray:
-    if not isinstance(a, _jax().Array):
-        raise TypeError(f"expected jax.Array, got {type(a).__name__}")
-    return np.asarray(a)
-
-
 def _unavailable() -> str | None:
     if importlib.util.find_spec("jax") is None:
         return "jax is not installed (pip install 'softmax-suite[jax]')"
     return None
 
 
-ADAPTER = Adapter(
-    name="jax",
-    backend="jax",
-    device="cpu",
-    dtypes=DTYPES,
-    differentiable=True,
-    ops={
+ADAPTER = backend_adapter(
+    "jax",
+    "cpu",
+    "jax",
+    {
         "softmax": softmax,
         "log_softmax": log_softmax,
         "logsumexp": logsumexp,
@@ -153,13 +140,9 @@ ADAPTER = Adapter(
         "gumbel_max": gumbel_max,
         "gumbel_softmax": gumbel_softmax,
     },
-    from_numpy=_from_numpy,
-    to_numpy=_to_numpy,
-    is_native=lambda a: isinstance(a, _jax().Array),
-    native_type="jax.Array",
+    DTYPES,
     unavailable_reason=_unavailable,
     description="JAX's public API as documented: jax.jit of jax.nn, jax.nn.softmax(x / t) in one jit, jax.random.categorical on the logits in their dtype; no workaround",
-    origin="builtin('jax')",
     versions=lambda: {"jax": _jax().__version__},
     examples_scale=0.3,  # every new shape is an XLA compile
 )

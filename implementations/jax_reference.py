@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 
 from implementations import jax_jit
-from suite.adapter import Adapter
+from suite.adapter import backend_adapter
 
 DTYPES = jax_jit.DTYPES
 
@@ -55,27 +55,21 @@ def gumbel_softmax(logits, tau, num_samples, seed, hard=False):
     return jax_jit._samplers(upcast=True)["gumbel_softmax"](logits, tau, int(seed), num_samples=int(num_samples), hard=bool(hard))
 
 
-ADAPTER = Adapter(
-    name="jax-workarounds",
-    backend="jax",
-    device="cpu",
-    dtypes=DTYPES,
-    differentiable=True,
-    ops={  # only the ops it works around: the others would be "jax" again, certified twice
+ADAPTER = backend_adapter(
+    "jax",
+    "cpu",
+    "jax-workarounds",
+    {  # only the ops it works around: the others would be "jax" again, certified twice
         "temperature_softmax": temperature_softmax,
         "gumbel_max": gumbel_max,
         "gumbel_softmax": gumbel_softmax,
     },
-    from_numpy=jax_jit._from_numpy,
-    to_numpy=jax_jit._to_numpy,
-    is_native=jax_jit.ADAPTER.is_native,
-    native_type="jax.Array",
+    DTYPES,
     unavailable_reason=jax_jit._unavailable,
     description=(
         "JAX with this suite's workarounds: temperature divided in its own jit (XLA's fused softmax(x/t) "
         "returns NaN near r_max), 16-bit logits sampled in float32 (jax.random.categorical is biased on bfloat16)"
     ),
-    origin="builtin('jax-workarounds')",
     versions=jax_jit.ADAPTER.versions,
     examples_scale=jax_jit.ADAPTER.examples_scale,
 )

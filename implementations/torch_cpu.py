@@ -1,20 +1,16 @@
 """PyTorch eager on the CPU: torch.softmax, log_softmax, logsumexp, F.cross_entropy.
 
 ``torch_adapter(device)`` is shared with the CUDA adapter; only the device and
-the availability check differ. Integer arrays (cross-entropy targets: int32 or
-int64 in the contract) are handed to torch as int64 tensors, torch's index
-dtype: F.cross_entropy refuses int32 targets. Native layouts (transposed,
-strided, expanded, channels_last views) come from suite/layouts.py.
+the availability check differ. The conversions (int32 class ids handed to torch
+as int64, torch's index dtype: F.cross_entropy refuses int32 targets), the
+layouts and the autodiff glue are the torch backend's (suite/backends/torch.py).
 """
 from __future__ import annotations
 
 import importlib.util
 
-import ml_dtypes
-import numpy as np
 
-from suite.adapter import Adapter
-from suite.layouts import torch_layouts
+from suite.adapter import Adapter, backend_adapter
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
 
@@ -99,42 +95,16 @@ def _torch_missing() -> str | None:
 
 
 def torch_adapter(device: str, name: str, unavailable_reason, ops=OPS) -> Adapter:
-    def from_numpy(a: np.ndarray):
-        torch = _torch()
-        if a.dtype == ml_dtypes.bfloat16:  # torch cannot read ml_dtypes; bfloat16 embeds exactly in float32
-            return torch.from_numpy(a.astype(np.float32)).to(device=device, dtype=torch.bfloat16)
-        if a.dtype.kind in "iu":  # class ids: torch indexes with int64 (F.cross_entropy refuses int32 targets)
-            return torch.from_numpy(a.astype(np.int64)).to(device)
-        return torch.from_numpy(np.array(a, copy=True)).to(device)
-
-    def to_numpy(t) -> np.ndarray:
-        torch = _torch()
-        if not isinstance(t, torch.Tensor):
-            raise TypeError(f"expected torch.Tensor, got {type(t).__name__}")
-        t = t.detach().cpu()
-        if t.dtype == torch.bfloat16:
-            return t.float().numpy().astype(ml_dtypes.bfloat16)
-        return t.numpy()
-
-    def is_native(t) -> bool:
-        return isinstance(t, _torch().Tensor)
-
-    return Adapter(
-        name=name,
-        backend="torch",
-        device=device,
-        dtypes=DTYPES,
-        differentiable=True,
-        ops=ops,
-        from_numpy=from_numpy,
-        to_numpy=to_numpy,
-        is_native=is_native,
-        native_type="torch.Tensor",
+    """torch's ops on ``device``, with the torch backend's conversions and layouts (suite/backends/torch.py)."""
+    return backend_adapter(
+        "torch",
+        device,
+        name,
+        ops,
+        DTYPES,
         unavailable_reason=unavailable_reason,
         description=f"PyTorch eager on {device}",
-        origin=f"builtin({name!r})",
         versions=lambda: {"torch": _torch().__version__},
-        layouts=torch_layouts(from_numpy),
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from suite.layouts import NUMPY_LAYOUTS
+from suite import backends
 from suite.ops import OPS
 
 BUILTIN_MODULES = (
@@ -38,13 +38,9 @@ BUILTIN_MODULES = (
     "implementations.mlx_ops",
 )
 
-# The built-in adapter whose backend glue a third-party target borrows.
-BACKEND_GLUE = {
-    ("numpy", "cpu"): "implementations.numpy_reference",
-    ("torch", "cpu"): "implementations.torch_cpu",
-    ("torch", "cuda"): "implementations.torch_cuda",
-    ("jax", "cpu"): "implementations.jax_jit",
-}
+# The built-in adapter whose backend glue a third-party target borrows, per (backend, device):
+# from the backend records (suite/backends/).
+BACKEND_GLUE = {(b.name, device): module for b in backends.all_backends().values() for device, module in b.glue.items()}
 
 
 class UsageError(Exception):
@@ -85,37 +81,17 @@ class Adapter:
         return self.unavailable_reason() is None
 
 
-def _is_numpy_result(a) -> bool:
-    """An array, or a NumPy scalar: what NumPy's own reductions (and ``Tensor.numpy()``) return
-    for a 0-d result. Its dtype is checked like an array's; a Python float is not accepted."""
-    return isinstance(a, (np.ndarray, np.generic))
-
-
-def _numpy_to_numpy(a) -> np.ndarray:
-    if isinstance(a, np.generic):
-        return np.asarray(a)
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"expected numpy.ndarray, got {type(a).__name__}")
-    return a
+def backend_adapter(backend: str, device: str, name: str, ops: Mapping[str, Callable[..., Any]], dtypes: tuple[str, ...], **details) -> Adapter:
+    """An adapter on ``backend`` and ``device``, with that backend record's conversions and layouts
+    (suite/backends/); ``details`` are the other Adapter fields, and may override them."""
+    glue = backends.get(backend)
+    fields = glue.conversions(device).fields() | {"differentiable": glue.differentiable, "origin": f"builtin({name!r})"}
+    return Adapter(name=name, backend=backend, device=device, dtypes=dtypes, ops=ops, **(fields | details))
 
 
 def numpy_adapter(name: str, ops: Mapping[str, Callable[..., Any]], dtypes: tuple[str, ...], **details) -> Adapter:
     """An adapter whose native arrays are NumPy arrays (the reference, SciPy, third-party NumPy code)."""
-    details.setdefault("layouts", NUMPY_LAYOUTS)
-    return Adapter(
-        name=name,
-        backend="numpy",
-        device="cpu",
-        dtypes=dtypes,
-        differentiable=False,
-        ops=ops,
-        from_numpy=lambda a: np.array(a, copy=True),
-        to_numpy=_numpy_to_numpy,
-        is_native=_is_numpy_result,
-        native_type="numpy.ndarray (or a NumPy scalar for a 0-d result)",
-        origin=f"builtin({name!r})",
-        **details,
-    )
+    return backend_adapter("numpy", "cpu", name, ops, dtypes, **details)
 
 
 def extra_missing(extra: str, *modules: str) -> str | None:

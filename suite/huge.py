@@ -29,17 +29,19 @@ from __future__ import annotations
 import numpy as np
 from hypothesis.errors import Unsatisfiable
 
+from suite import backends
 from suite import dtypes as dt
 from suite.assertions import assert_true, assert_within
 from suite.cases import Case
+from suite.ops import LOG_PROBABILITIES, OPS, PROBABILITIES
 
 BOUNDARIES = (2**31, 2**32)
 CLASSES = 50257
 CHUNK_ELEMENTS = 1 << 24
 TEMPERATURE = 0.75
-# Temporaries of the op per element, in units of max(itemsize, 4) bytes: numpy-reference keeps a
-# float32 working copy, x - a, exp(x - a), a copy of it and the quotient; torch and XLA fuse more.
-TEMPORARIES = {"numpy": 5, "torch": 2, "jax": 3}
+# Temporaries of the op per element, in units of max(itemsize, 4) bytes, are the backend record's
+# (suite/backends/): numpy-reference keeps a float32 working copy, x - a, exp(x - a), a copy of it
+# and the quotient (5); torch (2) and XLA (3) fuse more.
 GIB = 2**30
 
 
@@ -59,8 +61,8 @@ def memory_needed(backend: str, device: str, op: str, dtype: str, shape: tuple[i
     elements = shape[0] * shape[1]
     itemsize = dt.numpy_dtype(dtype).itemsize
     data = elements * itemsize
-    out = data if op not in ("logsumexp", "cross_entropy") else shape[0] * itemsize
-    work = elements * max(itemsize, 4) * TEMPORARIES.get(backend, 5)
+    out = shape[0] * itemsize if OPS[op].reduces else data
+    work = elements * max(itemsize, 4) * backends.get(backend).temporaries
     chunk = 8 * CHUNK_ELEMENTS * 8  # the float64 chunks of the cheap checks and the oracle's rows
     if device == "cpu":
         return {"host": 2 * data + out + work + chunk}  # the NumPy input and its native copy, the output, temporaries
@@ -69,10 +71,9 @@ def memory_needed(backend: str, device: str, op: str, dtype: str, shape: tuple[i
 
 def memory_available(adapter) -> dict[str, int]:
     free = {"host": _mem_available()}
-    if adapter.device == "cuda":
-        import torch
-
-        free["device"] = int(torch.cuda.mem_get_info()[0])
+    device_memory = backends.get(adapter.backend).free_device_memory
+    if adapter.device != "cpu" and device_memory is not None:
+        free["device"] = device_memory(adapter.device)
     return free
 
 
@@ -113,7 +114,7 @@ def targets_of(seed: int, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _case(op: str, x: np.ndarray, targets: np.ndarray | None) -> Case:
-    return Case(op, x, -1, targets, TEMPERATURE if op == "temperature_softmax" else None)
+    return Case(op, x, -1, targets, TEMPERATURE)
 
 
 def check(ctx, boundaries=BOUNDARIES, classes: int = CLASSES, seed: int = 0, free: dict[str, int] | None = None) -> None:
@@ -139,7 +140,7 @@ def _check_boundary(ctx, boundary: int, shape: tuple[int, int], seed: int) -> No
     step = max(1, CHUNK_ELEMENTS // shape[1])
     for start in range(0, shape[0], step):
         x[start : start + step] = rows_of(seed, shape, dtype, start, min(start + step, shape[0]))
-    targets = targets_of(seed, shape) if op == "cross_entropy" else None
+    targets = targets_of(seed, shape) if "targets" in OPS[op].inputs else None
     args, kwargs = _case(op, x, targets).args()
     ctx._record["draws"].update({"shape": repr(shape), "boundary": f"2**{boundary.bit_length() - 1}", "seed": repr(seed)})
     native = [adapter.from_numpy(a) if isinstance(a, np.ndarray) else a for a in args]
@@ -151,7 +152,7 @@ def _check_boundary(ctx, boundary: int, shape: tuple[int, int], seed: int) -> No
         del result
     except Exception as exc:
         ctx.fail(f"raised {type(exc).__name__} on a {shape[0]} x {shape[1]} {dtype} input: {exc}")
-    expected_shape = shape if op not in ("logsumexp", "cross_entropy") else shape[:1]
+    expected_shape = OPS[op].output_shape(shape)
     if out.shape != expected_shape:
         ctx.fail(f"out.shape={out.shape}, but should be {expected_shape}", expected_shape, out.shape)
     rows = checked_rows(boundary, shape)
@@ -163,13 +164,14 @@ def _check_boundary(ctx, boundary: int, shape: tuple[int, int], seed: int) -> No
         chunk = out[start : start + step].astype(np.float64)
         where = f"[{op}(x) rows {start}..{start + len(chunk) - 1} of {shape[0]} x {shape[1]}]"
         assert_true(ctx, np.isfinite(chunk), chunk, f"not finite {where}")
-        if op in ("softmax", "temperature_softmax", "log_softmax"):
+        traits = OPS[op].traits
+        if traits & {PROBABILITIES, LOG_PROBABILITIES}:
             # each row's own allowance, from its regenerated input (sums_to_one's bound: rigorous per row)
             case = _case(op, rows_of(seed, shape, dtype, start, start + len(chunk)), None)
             bound = case.bound(dtype)
-        if op in ("softmax", "temperature_softmax"):
+        if PROBABILITIES in traits:
             total = np.sum(chunk, axis=-1)
             allowed = np.sum(bound, axis=-1)
             assert_true(ctx, np.abs(total - 1) <= allowed, total, f"row sum off 1 by more than its allowance {where}")
-        if op == "log_softmax":
+        if LOG_PROBABILITIES in traits:
             assert_true(ctx, chunk <= bound, chunk, f"log-probability above its allowance {where}")

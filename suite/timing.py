@@ -25,15 +25,17 @@ from typing import Any, Callable
 
 import numpy as np
 
-from suite import allocator, bandwidth
+from suite import allocator, backends, bandwidth
 from suite.adapter import Adapter
 from suite.dtypes import numpy_dtype
+from suite.ops import OPS
 
 TEMPERATURE = 0.75  # temperature_softmax's temperature and gumbel_softmax's tau: any moderate value
 SMOKE_ENV = "SOFTMAX_SUITE_BENCH_SMOKE"  # =1: every shape shrunk to at most 8x64 (the suite's own tests)
 
 # The built-in timed beside a target of each backend/device: torch eager, jax.nn under jit, the NumPy reference.
-BASELINES = {("numpy", "cpu"): "numpy-reference", ("torch", "cpu"): "torch-cpu", ("torch", "cuda"): "torch-cuda", ("jax", "cpu"): "jax"}
+# The built-in each (backend, device) is compared with, from the backend records (suite/backends/).
+BASELINES = {(b.name, device): name for b in backends.all_backends().values() for device, name in b.baselines.items()}
 
 
 class CannotTime(NotImplementedError):
@@ -85,7 +87,7 @@ def warm_kind(adapter: Adapter, op: str) -> str | None:
     """How the warm path pre-touches the output for this adapter and op, or None if it cannot."""
     if takes_out(adapter.ops[op]):
         return "out"
-    if adapter.backend == "torch" and adapter.device == "cpu":
+    if adapter.device in backends.get(adapter.backend).allocator_devices:
         return "allocator"
     return None
 
@@ -99,13 +101,7 @@ def no_warm_reason(adapter: Adapter, op: str) -> str:
 
 def waiter(adapter: Adapter) -> Callable[[Any], None]:
     """Stop the clock only when the result exists: JAX dispatches asynchronously, CUDA too."""
-    if adapter.backend == "jax":
-        return lambda out: out.block_until_ready()
-    if adapter.device == "cuda":
-        import torch
-
-        return lambda out: torch.cuda.synchronize()
-    return lambda out: None
+    return backends.get(adapter.backend).waiter(adapter.device)
 
 
 @dataclass
@@ -127,15 +123,14 @@ class Call:
 def arguments(adapter: Adapter, op: str, shape: tuple[int, int], dtype: str) -> tuple[tuple, int]:
     """The native arguments of one call of ``op`` on ``shape`` ("RxC"), and the bytes it must move."""
     rows, cols = shape
-    if op in ("gumbel_max", "gumbel_softmax"):  # R samples from C categories
+    record = OPS[op]
+    if record.sampler:  # R samples from C categories
         x = adapter.from_numpy(logits((cols,), dtype))
-        args = (x, rows, 0) if op == "gumbel_max" else (x, TEMPERATURE, rows, 0)
+        args, _ = record.arguments(x, tau=TEMPERATURE, num_samples=rows, seed=0)
         return args, bandwidth.bytes_moved(op, (cols,), dtype, num_samples=rows)
-    args = (adapter.from_numpy(logits((rows, cols), dtype)),)
-    if op == "cross_entropy":
-        args += (adapter.from_numpy(np.random.default_rng(1).integers(0, cols, rows, dtype=np.int64)),)
-    elif op == "temperature_softmax":
-        args += (TEMPERATURE,)
+    x = adapter.from_numpy(logits((rows, cols), dtype))
+    targets = adapter.from_numpy(np.random.default_rng(1).integers(0, cols, rows, dtype=np.int64)) if "targets" in record.inputs else None
+    args, _ = record.arguments(x, targets=targets, temperature=TEMPERATURE)
     return args, bandwidth.bytes_moved(op, (rows, cols), dtype)
 
 

@@ -1,0 +1,105 @@
+"""One record per backend: the kind of native array an adapter's ops take and return.
+
+A backend record holds everything about NumPy, torch or JAX that is not about one
+implementation: the conversions to and from NumPy on each device, the memory layouts its
+arrays can take, its autodiff glue (a VJP and the finite-difference checks), how to wait
+for a result (JAX and CUDA return before the work is done), whether it compiles once per
+input shape, and the built-in whose glue third-party code on it borrows (also its speed
+baseline). Each backend is one file in this package; a new one is a new file here,
+listed in :data:`BACKEND_MODULES`, and its adapters in ``implementations/``.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+
+@dataclass(frozen=True)
+class Conversions:
+    """How an adapter on one device reaches its native arrays (the fields of suite.adapter.Adapter)."""
+
+    from_numpy: Callable[[Any], Any]
+    to_numpy: Callable[[Any], Any]
+    is_native: Callable[[Any], bool]
+    native_type: str
+    layouts: Mapping[str, Any] = field(default_factory=dict)
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "from_numpy": self.from_numpy,
+            "to_numpy": self.to_numpy,
+            "is_native": self.is_native,
+            "native_type": self.native_type,
+            "layouts": self.layouts,
+        }
+
+
+def _no_wait(out) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    # device -> Conversions on that device
+    conversions: Callable[[str], Conversions]
+    # device -> the built-in adapter module whose conversions a third-party target borrows, and
+    # device -> that built-in's name: the baseline the speed section compares a target with
+    glue: Mapping[str, str]
+    baselines: Mapping[str, str]
+    # Autodiff glue, None where the backend has none:
+    # vjp(adapter, op, args, kwargs, cotangent, view, disconnected) -> NumPy gradient w.r.t. args[0]
+    # finite_differences(adapter, op, args, kwargs, atol, step) -> None, or what disagrees
+    vjp: Callable | None = None
+    finite_differences: Callable | None = None
+    # device -> a function of a result that returns once the result exists (the timing clock's stop)
+    waiter: Callable[[str], Callable[[Any], None]] = lambda device: _no_wait
+    # True where every new input shape is a compilation (JAX's jit: ~0.15 s of CPU each): the
+    # properties draw shapes from a small menu there, and the size passes share their draws
+    compiles_per_shape: bool = False
+    # Temporaries of the input's size one call allocates, at least float32 each (suite/huge.py's estimate)
+    temporaries: int = 5
+    # Devices where the warm path can pre-touch results by tuning an allocator (suite/allocator.py)
+    allocator_devices: tuple[str, ...] = ()
+    # device -> bytes free on it, for an accelerator (suite/huge.py sizes its arrays to fit)
+    free_device_memory: Callable[[str], int] | None = None
+
+    @property
+    def differentiable(self) -> bool:
+        return self.vjp is not None
+
+
+BACKEND_MODULES = ("suite.backends.numpy", "suite.backends.torch", "suite.backends.jax")
+
+
+def all_backends() -> dict[str, Backend]:
+    records = [importlib.import_module(m).BACKEND for m in BACKEND_MODULES]
+    return {b.name: b for b in records}
+
+
+def get(name: str) -> Backend:
+    backends = all_backends()
+    if name not in backends:
+        raise ValueError(f"unknown backend {name!r}; the backends are {', '.join(backends)}")
+    return backends[name]
+
+
+def identity(a):
+    return a
+
+
+def shorten(text, limit: int = 1500) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
+def first_paragraph(exc) -> str:
+    return shorten(str(exc).strip().split("\n\n")[0], 400)
+
+
+def native_rest(adapter, args) -> list:
+    """The arguments after the differentiated one, on the adapter's device (arrays converted)."""
+    import numpy as np
+
+    return [adapter.from_numpy(a) if isinstance(a, np.ndarray) else a for a in args[1:]]
