@@ -15,6 +15,7 @@ disturb an ordinary one.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import importlib
 import os
@@ -26,7 +27,7 @@ from typing import Callable, TextIO
 
 from suite import dtypes as dt
 from suite.adapter import BACKEND_GLUE, UsageError
-from suite.isolation import Pool, Result, Unit, crash_outcome
+from suite.isolation import CRASHED, NOT_RUN, TIMED_OUT, USAGE_ERROR, Pool, Result, Unit, outcome_of
 from suite.ops import OPS
 from suite.profiles import PROFILES
 from suite.runner import FAIL, IMPL_DEFINED, PASS, SKIP
@@ -44,6 +45,41 @@ STATUS_ORDER = (FAIL, IMPL_DEFINED, PASS, SKIP)
 # After this many hangs in one certification the rest is not run: each would cost --timeout.
 MAX_TIMEOUTS = 3
 HUGE_TIMEOUT = 3600.0  # --huge: generating, running and checking 2**32 elements takes minutes
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """How to certify, whatever is certified: one object for certify, certify_many, run and the zoo.
+
+    profile   Hypothesis profile (suite/profiles.py); seed: the examples' seed (same seed and
+              profile, same verdict); timeout: seconds one property on one dtype may take (None:
+              the profile's default); policy: "default" (required properties decide) or "strict";
+              jobs: worker processes (None: the CPUs, at most 4); classes, rows: pinned sizes every
+              property also draws ("50257,129920" or integers, suite.sizes); speed: add the speed
+              section after the verdict (suite/speed_section.py)."""
+
+    profile: str = "ci"
+    seed: int = 0
+    timeout: float | None = DEFAULT_TIMEOUT
+    policy: str = "default"
+    jobs: int | None = None
+    classes: tuple | str = ()
+    rows: tuple | str = ()
+    speed: bool = False
+
+    def checked(self) -> "Settings":
+        """These settings validated (UsageError otherwise), with the timeout resolved."""
+        return dataclasses.replace(self, timeout=check_options(self.profile, self.policy, self.timeout))
+
+    def with_options(self, **options) -> "Settings":
+        """A copy with ``options`` (Settings' field names) changed; a TypeError names an unknown one."""
+        return dataclasses.replace(self, **options) if options else self
+
+
+def settings_from(settings: Settings | None, options: dict) -> Settings:
+    """``settings`` (default: Settings()) with keyword ``options`` on top: certify(..., jobs=1) is
+    certify(..., settings=Settings(jobs=1))."""
+    return (settings or Settings()).with_options(**options)
 
 
 @dataclass
@@ -208,39 +244,37 @@ class Progress:
 def certify(
     target: str,
     op: str,
+    *,
     backend: str = "numpy",
     device: str = "cpu",
     dtypes=None,
-    profile: str = "ci",
-    seed: int = 0,
-    timeout: float | None = DEFAULT_TIMEOUT,
-    policy: str = "default",
-    jobs: int | None = None,
-    progress: Progress | None = None,
     properties=None,
     huge: bool = False,
-    classes=(),
-    rows=(),
     unsupported_dtypes=(),
-    speed: bool = False,
     speed_dtypes=(),
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+    **options,
 ) -> dict:
     """Certify ``target`` (``package.module:attr``, ``path/to/file.py:attr``, or a built-in name) as ``op``.
 
+    What is certified comes as keywords; how, as ``settings`` (a :class:`Settings`) or as its
+    fields given as keywords (``profile="thorough", jobs=2``), which override it.
     ``huge`` adds the opt-in property huge_indices to the selection (every property by default).
     ``unsupported_dtypes`` are dtypes the target declares it does not support (bfloat16 in ONNX
     Runtime, say): they are not run, and the certificate records them as unsupported.
-    ``speed`` adds the speed section (suite/speed_section.py) after the verdict, for
+    ``Settings.speed`` adds the speed section (suite/speed_section.py) after the verdict, for
     ``speed_dtypes`` (default: every dtype certified); ``softmax-suite certify`` turns it on
     unless ``--no-speed``, the Python API leaves it off unless asked.
     Raises :class:`UsageError` for anything the user must fix (exit 2)."""
+    settings = settings_from(settings, options)
     if huge:
         from suite.properties import all_properties
 
         everything = [name for name, p in all_properties().items() if op in p.ops and p.opt_in is None] + ["error_profile"]
         properties = list(dict.fromkeys(list(properties or everything) + ["huge_indices"]))
-        timeout = HUGE_TIMEOUT if timeout is None else timeout
-    timeout = check_options(profile, policy, timeout)
+        settings = settings.with_options(timeout=HUGE_TIMEOUT if settings.timeout is None else settings.timeout)
+    settings = settings.checked()
     if ":" not in target and target in _builtin_names():
         request = builtin_request(target, op, dtypes)  # e.g. `certify torch-cpu --op softmax`
     else:
@@ -248,7 +282,7 @@ def certify(
     request.properties = check_properties(properties, op)
     _declare_unsupported(request, unsupported_dtypes)
     request.speed_dtypes = check_dtypes(speed_dtypes, request.dtypes or dt.FLOAT_DTYPES, "the certification") if speed_dtypes else None
-    return certify_many([request], profile, seed, timeout, policy, jobs, progress, classes=classes, rows=rows, speed=speed)[0]
+    return certify_many([request], settings, progress=progress)[0]
 
 
 def _declare_unsupported(request: Request, unsupported) -> None:
@@ -286,29 +320,26 @@ def builtin_request(name: str, op: str, dtypes=None) -> Request:
 
 def certify_many(
     requests: list[Request],
-    profile: str = "ci",
-    seed: int = 0,
-    timeout: float | None = DEFAULT_TIMEOUT,
-    policy: str = "default",
-    jobs: int | None = None,
+    settings: Settings | None = None,
+    *,
     progress: Progress | None = None,
     on_certificate: Callable[[dict], None] | None = None,
-    classes=(),
-    rows=(),
-    speed: bool = False,
+    **options,
 ) -> list[dict]:
-    """Certify every request; one certificate per request, in order. ``classes`` and ``rows``
-    are pinned sizes (strings "50257,129920" or integers) every property draws (suite.sizes).
-    ``speed``: after every property has run, time each request (its ``speed_dtypes``) one
-    at a time in a worker of its own, on suite.speed_section's shapes and the pinned sizes."""
+    """Certify every request; one certificate per request, in order. ``settings`` (a
+    :class:`Settings`, with keyword ``options`` on top) say how: with ``classes`` and ``rows``
+    (pinned sizes) every property also draws them (suite.sizes); with ``speed``, after every
+    property has run, each request (its ``speed_dtypes``) is timed one at a time in a worker
+    of its own, on suite.speed_section's shapes and the pinned sizes."""
     from suite import sizes, speed_section
     from suite.worker import desc_key
 
-    timeout = check_options(profile, policy, timeout)
-    pinned = {"classes": list(sizes.parse_pinned(classes, "classes")), "rows": list(sizes.parse_pinned(rows, "rows"))}
+    settings = settings_from(settings, options).checked()
+    profile, seed, timeout, policy, speed = settings.profile, settings.seed, settings.timeout, settings.policy, settings.speed
+    pinned = {"classes": list(sizes.parse_pinned(settings.classes, "classes")), "rows": list(sizes.parse_pinned(settings.rows, "rows"))}
     size_plan = sizes.plan_for(profile, pinned["classes"], pinned["rows"])
     progress = progress if progress is not None else Progress()
-    pool = Pool(jobs or _default_jobs(), timeout, profile, seed, pinned=pinned)
+    pool = Pool(settings.jobs or _default_jobs(), timeout, profile, seed, pinned=pinned)
     started = time.monotonic()
 
     # 1. Load each distinct adapter once in a child: imports the target, reports dtypes and versions.
@@ -322,15 +353,14 @@ def certify_many(
     for r in requests:
         result = load_replies[desc_key(r.adapter)]
         reply = result.reply
-        if reply.get("usage_error"):
-            raise UsageError(reply["usage_error"])
-        if reply.get("ok"):
-            r.info = reply["info"]
+        if reply.kind == USAGE_ERROR:
+            raise UsageError(reply.message)
+        if reply.ok:
+            r.info = reply.body["info"]
+        elif reply.worker_failed:
+            r.load_error = {"message": f"loading the implementation {reply.error.message}", "details": reply.error.stderr_tail}
         else:
-            err = reply.get("worker_error")
-            what = err.message if err is not None else reply.get("error", "failed")
-            tail = getattr(err, "stderr_tail", "") or reply.get("traceback", "")
-            r.load_error = {"message": f"loading the implementation {what}", "details": tail}
+            r.load_error = {"message": f"loading the implementation {reply.message}", "details": reply.details}
 
     # 2. Plan every unit of every certification.
     plans: list[tuple[Request, list[Unit], list[dict]]] = []
@@ -383,11 +413,11 @@ def certify_many(
     def on_result(result: Result) -> None:
         unit = result.unit
         r = owner[id(unit)]
-        if result.failure_kind == "timeout":
+        if result.reply.kind == TIMED_OUT:
             timeouts[id(r)] += 1
-        error = result.reply.get("worker_error")
-        first_crash = unit.cmd == "property" and not unit.extra.get("rerun") and "crash_shrunk" not in result.reply
-        if result.failure_kind == "crash" and first_crash and error.last_call:
+        error = result.reply.error
+        first_crash = unit.cmd == "property" and not unit.extra.get("rerun") and not result.shrink_tried
+        if result.reply.kind == CRASHED and first_crash and error.last_call:
             crashed.setdefault(id(r), []).append(result)  # done once the crash is shrunk (below)
             progress.note(f"{unit.label}: the implementation {error.message} (its input is shrunk once the other properties are done)")
             return
@@ -463,22 +493,22 @@ def _shrink_crash(pool: Pool, results: list[Result], progress: Progress, dtypes=
     from suite import crash_shrink
 
     first = results[0]
-    error = first.reply["worker_error"]
+    error = first.reply.error
     op, args, kwargs = error.last_call
-    first.reply["crash_shrunk"] = None
+    first.shrink_tried, first.crash_shrunk = True, None
     if not args or not hasattr(args[0], "ndim"):
         return [_avoiding(other.unit, []) for other in results[1:]]
 
     def crashes(candidate, with_kwargs=kwargs) -> bool:
         inputs = crash_shrink.encode(candidate)
         probe = Unit("call", first.unit.adapter, op, label="crash shrink", extra={"inputs": inputs, "kwargs": with_kwargs})
-        return pool.run([probe])[0].failure_kind == "crash"
+        return pool.run([probe])[0].reply.kind == CRASHED
 
     progress.note(f"{first.unit.label}: the implementation {error.message}; shrinking the crashing input in fresh workers")
     minimal, runs = crash_shrink.shrink(crashes, list(args), op)
     error.last_call = (op, minimal, kwargs)
     signature, widening = crash_shrink.generalise(crashes, minimal, kwargs, sorted({r.unit.dtype for r in results} | set(dtypes)))
-    first.reply["crash_shrunk"] = {"runs": runs + widening, "signature": signature}
+    first.crash_shrunk = {"runs": runs + widening, "signature": signature}
     return [_avoiding(other.unit, [signature]) for other in results[1:]]
 
 
@@ -505,90 +535,49 @@ def _speed_entry(result: Result) -> dict:
     from suite.speed_section import last_timed
 
     reply = result.reply
-    if "not_run" in reply:
-        return {"error": f"not timed: {reply['not_run']}"}
-    if "worker_error" in reply:
-        err = reply["worker_error"]
-        where = last_timed(err.stderr_tail)
-        return {"error": f"the implementation {err.message} while timing" + (f" {where}" if where else ""), "failure_kind": result.failure_kind}
-    if reply.get("ok"):
-        return reply["speed"]
-    return {"error": "suite error: " + str(reply.get("error"))}
+    if reply.kind == NOT_RUN:
+        return {"error": f"not timed: {reply.message}"}
+    if reply.worker_failed:
+        where = last_timed(reply.error.stderr_tail)
+        return {"error": f"the implementation {reply.error.message} while timing" + (f" {where}" if where else ""), "failure_kind": reply.kind}
+    if reply.ok:
+        return reply.body["speed"]
+    return {"error": "suite error: " + reply.message}
 
 
 def _unit_outcome(result: Result, implementation: str) -> dict:
-    unit = result.unit
-    reply = result.reply
-    if "not_run" in reply:
-        return {
-            "property": unit.property,
-            "op": unit.op,
-            "dtype": unit.dtype,
-            "implementation": implementation,
-            "status": SKIP,
-            "message": reply["not_run"],
-            "counterexample": {},
-            "expected": "",
-            "got": "",
-            "repro": "",
-            "observation": "",
-            "stats": {},
-        }
-    if "worker_error" in reply:
-        outcome = crash_outcome(unit, implementation, reply["worker_error"])
-        outcome["failure_kind"] = result.failure_kind
-        shrunk = reply.get("crash_shrunk")
-        if shrunk:  # None: a crash whose call could not be shrunk
-            from suite import crash_shrink
+    outcome = outcome_of(result, implementation)
+    shrunk = result.crash_shrunk
+    if result.reply.kind == CRASHED and shrunk:  # None: a crash whose call could not be shrunk
+        from suite import crash_shrink
 
-            s = shrunk["signature"]
-            outcome["message"] += (
-                f" (shrunk to this minimal crashing input in {shrunk['runs']} runs in fresh workers; the other properties "
-                f"skip {crash_shrink.describe(s)})"
-            )
-        return outcome
-    if reply.get("ok"):
-        outcome = dict(reply["outcome"])
-        if outcome["status"] == FAIL:
-            outcome["failure_kind"] = "suite-error" if outcome["message"].startswith("suite error") else "property"
-        return outcome
-    return {
-        "property": unit.property,
-        "op": unit.op,
-        "dtype": unit.dtype,
-        "implementation": implementation,
-        "status": FAIL,
-        "message": "suite error: " + str(reply.get("error") or reply.get("usage_error")),
-        "counterexample": {},
-        "expected": "",
-        "got": reply.get("traceback", ""),
-        "repro": "",
-        "observation": "",
-        "stats": {},
-        "failure_kind": "suite-error",
-    }
+        outcome["message"] += (
+            f" (shrunk to this minimal crashing input in {shrunk['runs']} runs in fresh workers; the other properties "
+            f"skip {crash_shrink.describe(shrunk['signature'])})"
+        )
+    return outcome
 
 
 def _unit_status(result: Result) -> tuple[str, str]:
     reply = result.reply
-    if "not_run" in reply:
-        return SKIP, reply["not_run"]
-    if "worker_error" in reply:
-        return FAIL, reply["worker_error"].message
+    if reply.kind == NOT_RUN:
+        return SKIP, reply.message
+    if reply.worker_failed:
+        return FAIL, reply.error.message
     if result.unit.cmd == "speed":
         from suite.speed_section import headline
 
         return "done", headline(_speed_entry(result))
     if result.unit.cmd == "accuracy":
-        acc = reply.get("accuracy", {}) if reply.get("ok") else {}
+        acc = reply.body.get("accuracy", {}) if reply.ok else {}
         if acc.get("error"):
             return "done", acc["error"]
         if "max_bound_used" not in acc:
             return "done", ""
         return "done", f"bound used max {_fmt_ulp(acc['max_bound_used'])}, max {_fmt_ulp(acc['max_ulp_mixed'])} ULP shift excused"
-    if not reply.get("ok"):
-        return FAIL, str(reply.get("error", ""))[:120]
-    outcome = reply["outcome"]
+    if not reply.ok:
+        return FAIL, reply.message[:120]
+    outcome = reply.body["outcome"]
     detail = outcome["message"].splitlines()[0][:120] if outcome["status"] == FAIL else outcome.get("observation", "")[:80]
     return outcome["status"], detail
 
@@ -685,15 +674,15 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
             continue
         if unit.cmd == "accuracy":
             unit_seconds[f"error_profile/{unit.dtype}"] = round(result.seconds, 3)
-            if "not_run" in result.reply:
-                accuracy[unit.dtype] = {"skipped": result.reply["not_run"]}
-            elif "worker_error" in result.reply:
-                err = result.reply["worker_error"]
-                accuracy[unit.dtype] = {"error": f"the implementation {err.message}", "failure_kind": result.failure_kind}
-            elif result.reply.get("ok"):
-                accuracy[unit.dtype] = result.reply["accuracy"]
+            reply = result.reply
+            if reply.kind == NOT_RUN:
+                accuracy[unit.dtype] = {"skipped": reply.message}
+            elif reply.worker_failed:
+                accuracy[unit.dtype] = {"error": f"the implementation {reply.error.message}", "failure_kind": reply.kind}
+            elif reply.ok:
+                accuracy[unit.dtype] = reply.body["accuracy"]
             else:
-                accuracy[unit.dtype] = {"error": "suite error: " + str(result.reply.get("error"))}
+                accuracy[unit.dtype] = {"error": "suite error: " + reply.message}
             continue
         unit_seconds[f"{unit.property}/{unit.dtype}"] = round(result.seconds, 3)
         outcome = _unit_outcome(result, implementation)

@@ -310,6 +310,16 @@ def _main(argv) -> int:
     return EXIT_USAGE
 
 
+def _settings(args, speed: bool):
+    """The Settings (suite.certify) that the options shared by certify and run ask for."""
+    from suite.certify import Settings
+
+    return Settings(
+        profile=args.profile, seed=args.seed, timeout=args.timeout, policy=args.policy, jobs=args.jobs or None,
+        classes=args.classes, rows=args.rows, speed=speed,
+    )
+
+
 def cmd_certify(args) -> int:
     from suite import render_certificate, reports
     from suite.certify import Progress, certify
@@ -321,19 +331,12 @@ def cmd_certify(args) -> int:
         backend=args.backend,
         device=args.device,
         dtypes=_split(args.dtypes),
-        profile=args.profile,
-        seed=args.seed,
-        timeout=args.timeout,
-        policy=args.policy,
-        jobs=args.jobs or None,
-        progress=Progress(quiet=args.quiet),
         properties=_split(args.properties),
         huge=args.huge,
-        classes=args.classes,
-        rows=args.rows,
         unsupported_dtypes=_split(args.unsupported_dtypes),
-        speed=not args.no_speed,
         speed_dtypes=_split(args.speed_dtypes),
+        settings=_settings(args, speed=not args.no_speed),
+        progress=Progress(quiet=args.quiet),
     )
     directory = Path(args.report) if args.report else reports.default_certificate_dir(cert)
     reports.write_certificate(cert, directory)
@@ -448,10 +451,7 @@ def cmd_run(args) -> int:
         reports.write_certificate(cert, root / rel)
 
     zoo_entries = _zoo_entries(args)
-    certs = certify_many(
-        requests, args.profile, args.seed, args.timeout, args.policy, args.jobs or None, progress, on_certificate=write,
-        classes=args.classes, rows=args.rows, speed=not args.no_speed,
-    )
+    certs = certify_many(requests, _settings(args, speed=not args.no_speed), progress=progress, on_certificate=write)
     zoo = None
     if zoo_entries is not None:
         from suite.zoo import evaluate

@@ -249,12 +249,135 @@ class Unit:
         return m
 
 
+# What came back for one unit (Reply.kind): the worker's answer, or what happened instead.
+DONE = "done"  # the worker answered: Reply.body is its reply ({"ok": true, "outcome" | "accuracy" | "speed" | "info": ...})
+NOT_RUN = "not run"  # the unit was never sent (the implementation hung too often), or the worker declined it
+CRASHED = "crash"  # the worker died under it
+TIMED_OUT = "timeout"  # the worker did not answer within the time limit, and was killed
+SUITE_ERROR = "suite-error"  # the suite itself raised in the worker (a bug of ours, reported as such)
+USAGE_ERROR = "usage-error"  # the worker found a problem with what the user asked for (exit 2)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The answer to one unit, decoded once, here, from the worker protocol (suite/worker.py)."""
+
+    kind: str
+    body: dict = field(default_factory=dict)
+    message: str = ""  # NOT_RUN: why; SUITE_ERROR and USAGE_ERROR: the error
+    details: str = ""  # SUITE_ERROR: the worker's traceback
+    error: WorkerError | None = None  # CRASHED and TIMED_OUT: the worker's exit, stderr and last call
+
+    @classmethod
+    def decode(cls, raw: dict) -> "Reply":
+        """A worker's JSON reply."""
+        if raw.get("usage_error"):
+            return cls(USAGE_ERROR, message=str(raw["usage_error"]))
+        if "not_run" in raw:
+            return cls.not_run(raw["not_run"])
+        if raw.get("ok"):
+            return cls(DONE, body=raw)
+        return cls(SUITE_ERROR, message=str(raw.get("error", "failed")), details=raw.get("traceback", ""))
+
+    @classmethod
+    def not_run(cls, reason: str) -> "Reply":
+        return cls(NOT_RUN, message=reason)
+
+    @classmethod
+    def crashed(cls, error: WorkerError) -> "Reply":
+        return cls(CRASHED, error=error)
+
+    @classmethod
+    def timed_out(cls, error: WorkerError) -> "Reply":
+        return cls(TIMED_OUT, error=error)
+
+    @property
+    def ok(self) -> bool:
+        return self.kind == DONE
+
+    @property
+    def worker_failed(self) -> bool:
+        """The implementation took its worker down: it crashed or hung."""
+        return self.kind in (CRASHED, TIMED_OUT)
+
+
 @dataclass
 class Result:
     unit: Unit
-    reply: dict
+    reply: Reply
     seconds: float
-    failure_kind: str = ""  # "crash" or "timeout" when the worker did not answer
+    # For the first crash of a certification, once suite.crash_shrink has run (shrink_tried):
+    # {"runs", "signature"}, or None where its call could not be shrunk.
+    shrink_tried: bool = False
+    crash_shrunk: dict | None = None
+
+    @property
+    def failure_kind(self) -> str:
+        """"crash" or "timeout" when the worker did not answer; "" otherwise."""
+        return self.reply.kind if self.reply.worker_failed else ""
+
+
+def _where(unit: Unit, implementation: str) -> dict:
+    return {"property": unit.property, "op": unit.op, "dtype": unit.dtype, "implementation": implementation}
+
+
+def _outcome(unit: Unit, implementation: str, status: str, message: str, **fields) -> dict:
+    """An Outcome (suite.runner) as the certificate stores it, for a unit that produced none itself."""
+    return {
+        **_where(unit, implementation),
+        "status": status,
+        "message": message,
+        "counterexample": {},
+        "expected": "",
+        "got": "",
+        "repro": "",
+        "observation": "",
+        "stats": {},
+        **fields,
+    }
+
+
+def not_run_outcome(unit: Unit, implementation: str, reason: str) -> dict:
+    """A skipped outcome: the property never ran, for ``reason``."""
+    from suite.runner import SKIP
+
+    return _outcome(unit, implementation, SKIP, reason)
+
+
+def suite_error_outcome(unit: Unit, implementation: str, message: str, traceback: str = "") -> dict:
+    """A failed outcome that is the suite's fault, not the implementation's (the verdict says so)."""
+    from suite.runner import FAIL
+
+    return _outcome(unit, implementation, FAIL, "suite error: " + message, got=traceback, failure_kind=SUITE_ERROR)
+
+
+def crashed_outcome(unit: Unit, implementation: str, error: WorkerError) -> dict:
+    """A failed outcome for a property whose worker died under the implementation."""
+    return crash_outcome(unit, implementation, error) | {"failure_kind": CRASHED}
+
+
+def timed_out_outcome(unit: Unit, implementation: str, error: WorkerError) -> dict:
+    """A failed outcome for a property whose worker the implementation hung past the time limit."""
+    return crash_outcome(unit, implementation, error) | {"failure_kind": TIMED_OUT}
+
+
+def outcome_of(result: Result, implementation: str) -> dict:
+    """The property outcome a result stands for, whatever came back."""
+    from suite.runner import FAIL
+
+    reply, unit = result.reply, result.unit
+    if reply.kind == NOT_RUN:
+        return not_run_outcome(unit, implementation, reply.message)
+    if reply.kind == CRASHED:
+        return crashed_outcome(unit, implementation, reply.error)
+    if reply.kind == TIMED_OUT:
+        return timed_out_outcome(unit, implementation, reply.error)
+    if reply.kind != DONE:
+        return suite_error_outcome(unit, implementation, reply.message, reply.details)
+    outcome = dict(reply.body["outcome"])
+    if outcome["status"] == FAIL:
+        outcome["failure_kind"] = SUITE_ERROR if outcome["message"].startswith("suite error") else "property"
+    return outcome
 
 
 def crash_context(stderr: str) -> str:
@@ -379,7 +502,7 @@ class Pool:
                     with self._lock:
                         reason = skip(unit) if skip is not None else None
                     if reason:
-                        result = Result(unit, {"not_run": reason}, 0.0)
+                        result = Result(unit, Reply.not_run(reason), 0.0)
                     else:
                         result = self._run_one(worker, unit)
                     if stop.is_set():  # interrupted: the worker was killed under this unit
@@ -434,19 +557,19 @@ class Pool:
         try:
             if unit.cmd != "load" and key not in worker.loaded:
                 # Import the backend (torch, jax) outside the property's time limit.
-                reply = worker.request({"cmd": "load", "adapter": unit.adapter}, max(self.timeout, LOAD_TIMEOUT_MIN))
-                if not reply.get("ok"):
+                reply = Reply.decode(worker.request({"cmd": "load", "adapter": unit.adapter}, max(self.timeout, LOAD_TIMEOUT_MIN)))
+                if not reply.ok:
                     return Result(unit, reply, time.monotonic() - start)
                 worker.loaded.add(key)
             limit = max(self.timeout, LOAD_TIMEOUT_MIN) if unit.cmd == "load" else self.timeout
-            reply = worker.request(unit.message(self.profile, self.seed, self.pinned), limit)
-            if unit.cmd == "load" and reply.get("ok"):
+            reply = Reply.decode(worker.request(unit.message(self.profile, self.seed, self.pinned), limit))
+            if unit.cmd == "load" and reply.ok:
                 worker.loaded.add(key)
             return Result(unit, reply, time.monotonic() - start)
         except TimedOut as exc:
-            return Result(unit, {"worker_error": exc}, time.monotonic() - start, "timeout")
+            return Result(unit, Reply.timed_out(exc), time.monotonic() - start)
         except Crashed as exc:
-            return Result(unit, {"worker_error": exc}, time.monotonic() - start, "crash")
+            return Result(unit, Reply.crashed(exc), time.monotonic() - start)
 
     def close(self) -> None:
         for w in self._workers:

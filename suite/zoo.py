@@ -199,17 +199,17 @@ def evaluate(
     timeout: float | None = None,
 ) -> dict:
     """Certify every mutant once and every correct entry over ``seeds`` seeds; the zoo report."""
-    from suite.certify import Progress, certify_many
+    from suite.certify import Progress, Settings, certify_many
     from suite.properties import all_properties
 
     zoo = entries() if zoo is None else zoo
     progress = progress if progress is not None else Progress(quiet=True)
     mutants = [e for e in zoo if e.broken]
     correct = [e for e in zoo if not e.broken]
-    mutant_certs = certify_many([request(e, 0) for e in mutants], MUTANT_PROFILE, 0, timeout, "default", jobs, progress) if mutants else []
+    mutant_certs = certify_many([request(e, 0) for e in mutants], Settings(profile=MUTANT_PROFILE, timeout=timeout, jobs=jobs), progress=progress) if mutants else []
     sweep = [(e, s, d) for e in correct for s, d in sweep_plan(e, seeds)]
     sweep_requests = [request(e, s, dtypes=(d,)) for e, s, d in sweep]
-    sweep_certs = certify_many(sweep_requests, SWEEP_PROFILE, 0, timeout, "default", jobs, progress) if sweep else []
+    sweep_certs = certify_many(sweep_requests, Settings(profile=SWEEP_PROFILE, timeout=timeout, jobs=jobs), progress=progress) if sweep else []
 
     registry = all_properties()
     per_property: dict[str, list[str]] = {name: [] for name in registry}

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from suite import zoo
-from suite.certify import Progress, certify_many
+from suite.certify import Progress, Settings, certify_many
 from suite.properties import all_properties
 
 ENTRIES = zoo.entries()
@@ -61,7 +61,7 @@ def test_mutant_is_rejected_by_its_property(entry):
     if reason:
         pytest.skip(reason)
     request = zoo.request(entry, seed=0, properties=entry.caught_by)
-    cert = certify_many([request], zoo.MUTANT_PROFILE, 0, None, "default", 1, QUIET)[0]
+    cert = certify_many([request], Settings(profile=zoo.MUTANT_PROFILE, jobs=1), progress=QUIET)[0]
     found = zoo.killers(cert, entry)
     missing = [name for name in entry.caught_by if name not in found]
     assert zoo.rejected(cert, entry) and not missing, (
@@ -85,7 +85,7 @@ def test_correct_implementation_is_certified_for_every_seed(entry, plan):
     if reason:
         pytest.skip(reason)
     requests = [zoo.request(entry, seed=s, dtypes=(dtype,)) for s, dtype in plan]
-    certs = certify_many(requests, zoo.SWEEP_PROFILE, 0, None, "default", 1, QUIET)
+    certs = certify_many(requests, Settings(profile=zoo.SWEEP_PROFILE, jobs=1), progress=QUIET)
     rejected = [f"seed {c['seed']} ({', '.join(c['dtypes'])}): {'; '.join(c['reasons'])}" for c in certs if not c["certified"]]
     assert rejected == [], (
         f"{entry.target} ({entry.op}) is correct but was rejected:\n" + "\n".join(rejected) + "\n"
