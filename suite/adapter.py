@@ -1,11 +1,11 @@
 """Adapters: how the suite talks to an implementation on some backend.
 
 An adapter bundles the op callables with what the harness needs to drive them:
-conversion between NumPy and the backend's native arrays, the device, the
-dtypes it supports, whether it is differentiable, and whether it can run on
-this machine at all (and if not, why). Built-in adapters live one per file in
-``implementations/``; a third-party target reuses a built-in adapter's backend
-glue with its own callable (see :func:`load_target`).
+conversion between NumPy and the backend's native arrays (from the backend's
+record, suite/backends/), the device, the dtypes it supports, whether it is
+differentiable, and whether it can run on this machine at all (and if not, why).
+Built-in adapters live one per file in ``implementations/``; a third-party target
+reuses a built-in adapter's backend glue with its own callable (see :func:`load_target`).
 """
 from __future__ import annotations
 

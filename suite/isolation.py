@@ -7,7 +7,9 @@ lines. A request that does not come back within its timeout kills the child
 the tail of its stderr. :class:`Pool` runs many units over a few such workers,
 restarts a worker after it crashed or hung, and turns those events into failed
 outcomes carrying the input of the call that was running (recorded by the
-worker before every call).
+worker before every call). Whatever comes back for a unit is decoded here, once,
+into a :class:`Reply` of one kind (done, not run, crash, timeout, suite error,
+usage error); :func:`outcome_of` turns it into the property's outcome.
 """
 from __future__ import annotations
 

@@ -120,8 +120,11 @@ def test_a_planted_threefold_slowdown_shows_against_the_baseline(real_shapes):
     baseline = builtin("numpy-reference")
     slow_row = speed_section.measure_row(slow, baseline, "softmax", "float32", "1024x4096", "cold")
     same_row = speed_section.measure_row(same, baseline, "softmax", "float32", "1024x4096", "cold")
-    assert slow_row["vs_baseline"] < 0.6, slow_row
-    assert 0.6 < same_row["vs_baseline"] < 1.6, same_row
+    # The two ratios side by side: on a machine shared with other jobs the same code has read
+    # 0.58 of its own speed (CI's check, 4 processes on 2 cores), so the threefold slowdown is
+    # judged against the reference's own ratio, and that one only loosely.
+    assert slow_row["vs_baseline"] < 0.6 * same_row["vs_baseline"], (slow_row, same_row)
+    assert 0.5 < same_row["vs_baseline"] < 2.0, same_row
     assert slow_row["copy_fraction"] < same_row["copy_fraction"]
     assert slow_row["bytes"] == 2 * 1024 * 4096 * 4  # read once, written once
 
