@@ -285,11 +285,11 @@ def test_run_check_flag(tmp_path):
 
 
 def _fake(status, prop, dtype="float32", **extra):
-    from suite.isolation import Result, Unit
+    from suite.isolation import Reply, Result, Unit
 
     outcome = {"property": prop, "op": "softmax", "dtype": dtype, "implementation": "x", "status": status, "message": extra.pop("message", ""),
                "counterexample": {}, "expected": "", "got": "", "repro": "", "observation": extra.pop("observation", ""), "stats": {}, **extra}
-    return Result(Unit("property", {"builtin": "x"}, "softmax", prop, dtype), {"ok": True, "outcome": outcome}, 0.1)
+    return Result(Unit("property", {"builtin": "x"}, "softmax", prop, dtype), Reply.decode({"ok": True, "outcome": outcome}), 0.1)
 
 
 def _verdict(results, policy="default"):
