@@ -102,16 +102,21 @@ def draw_case(
         axis = -1 if last_axis else ctx.draw(sst.axes(shape), "axis")
     regime = ctx.draw(st.sampled_from(regimes), "regime")
     x = ctx.draw(sst.logits(ctx.dtype, shape, regime, axis), "x")
-    targets = temperature = None
-    if "targets" in record.inputs:
-        targets = ctx.draw(_targets(x), "targets")
-        targets = targets.astype(ctx.draw(st.sampled_from(TARGET_DTYPES), "target dtype"))
-    if "temperature" in record.inputs:
-        temperature = ctx.draw(sst.temperatures(ctx.dtype, x), "temperature")
-    return Case(op, x, axis, targets, temperature)
+    values = {name: INPUT_DRAWS[name](ctx, x) for name in record.inputs[1:]}
+    return Case(op, x, axis, values.get("targets"), values.get("temperature"))
 
 
-def _targets(x: np.ndarray) -> st.SearchStrategy[np.ndarray]:
+def _draw_targets(ctx, x: np.ndarray) -> np.ndarray:
+    """Class ids for the rows of (N, K) logits, in one of the contract's integer dtypes."""
     n, k = x.shape
     # the top class K - 1 on its own: the id a narrow index type or an off-by-one bound gets wrong
-    return sst.integer_entries(n, 0, k - 1, also=k - 1)
+    targets = ctx.draw(sst.integer_entries(n, 0, k - 1, also=k - 1), "targets")
+    return targets.astype(ctx.draw(st.sampled_from(TARGET_DTYPES), "target dtype"))
+
+
+def _draw_temperature(ctx, x: np.ndarray) -> float:
+    return ctx.draw(sst.temperatures(ctx.dtype, x), "temperature")
+
+
+# How each input after x is drawn, by its name in the op's record (suite/ops.py), in the record's order.
+INPUT_DRAWS = {"targets": _draw_targets, "temperature": _draw_temperature}

@@ -12,18 +12,19 @@ floating-point input.
     gumbel_max(logits, num_samples, seed)     -> integer (num_samples,) from (K,)
     gumbel_softmax(logits, tau, num_samples, seed, hard=False) -> (num_samples, K)
 
-Every dispatcher reads these records (suite/cases.py lays out a drawn case's arguments and
-checks the output's shape; the oracle, the bounds and the VJPs are looked up here; the
-generic properties pick their ops by the records' fields). Adding an op means writing its
+Every dispatcher reads these records: suite/cases.py draws each input by its name
+(``INPUT_DRAWS``), lays out a case's arguments and checks the output's shape; the oracle,
+the bounds and the VJPs are looked up here; the generic properties pick their ops by the
+records' fields. A deterministic op's output keeps the dtype of its input (output_contract
+checks it for every record); the samplers' outputs are checked by their own properties. Adding an op means writing its
 record, its oracle and bound functions, the properties that are its own, and the adapters
 that implement it: README "Extending".
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Callable
-
-from suite import bounds, oracle, vjp
 
 # How an op's output is shaped (Op.output).
 LIKE_INPUT = "like the input"
@@ -37,6 +38,18 @@ PROBABILITIES = "probabilities"  # each row of the output is a probability distr
 LOG_PROBABILITIES = "log-probabilities"  # each row is the log of one
 NORMALISED = "normalised"  # divides by the row's sum: a fully masked row is 0/0, implementation-defined
 MOVES_WITH_SHIFT = "moves with a shift"  # f(x + c) = f(x) + c (else f(x + c) = f(x))
+
+
+def _lazy(module: str, name: str) -> Callable:
+    """``suite.<module>.<name>``, imported at its first call. The records stay cheap to import:
+    the pytest plugin reads them in every pytest session of anyone who installs the suite, and in
+    an editable checkout Hypothesis draws from the constants of every suite module imported."""
+
+    def call(*args, **kwargs):
+        return getattr(importlib.import_module(f"suite.{module}"), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = f"{module}.{name}"
+    return call
 
 
 @dataclass(frozen=True)
@@ -110,34 +123,34 @@ OPS: dict[str, Op] = {
         Op(
             "softmax", "softmax(x, axis=-1)", "exp(x) / sum(exp(x)) along axis", ("x",), LIKE_INPUT,
             traits=frozenset({PROBABILITIES, NORMALISED}),
-            oracle=oracle.softmax, bound=bounds.softmax, normwise_bound=bounds.normwise_softmax,
-            vjp=vjp.softmax, vjp_bound=vjp.softmax_bound,
+            oracle=_lazy("oracle", "softmax"), bound=_lazy("bounds", "softmax"), normwise_bound=_lazy("bounds", "normwise_softmax"),
+            vjp=_lazy("vjp", "softmax"), vjp_bound=_lazy("vjp", "softmax_bound"),
         ),
         Op(
             "log_softmax", "log_softmax(x, axis=-1)", "x - logsumexp(x) along axis", ("x",), LIKE_INPUT,
             traits=frozenset({LOG_PROBABILITIES, NORMALISED}),
-            oracle=oracle.log_softmax, bound=bounds.log_softmax, normwise_bound=bounds.normwise_log_softmax,
-            vjp=vjp.log_softmax, vjp_bound=vjp.log_softmax_bound,
+            oracle=_lazy("oracle", "log_softmax"), bound=_lazy("bounds", "log_softmax"), normwise_bound=_lazy("bounds", "normwise_log_softmax"),
+            vjp=_lazy("vjp", "log_softmax"), vjp_bound=_lazy("vjp", "log_softmax_bound"),
         ),
         Op(
             "logsumexp", "logsumexp(x, axis=-1)", "log(sum(exp(x))) along axis, axis removed", ("x",), AXIS_REMOVED,
             traits=frozenset({MOVES_WITH_SHIFT}),
-            oracle=oracle.logsumexp, bound=bounds.logsumexp, normwise_bound=bounds.normwise_logsumexp,
-            vjp=vjp.logsumexp, vjp_bound=vjp.logsumexp_bound,
+            oracle=_lazy("oracle", "logsumexp"), bound=_lazy("bounds", "logsumexp"), normwise_bound=_lazy("bounds", "normwise_logsumexp"),
+            vjp=_lazy("vjp", "logsumexp"), vjp_bound=_lazy("vjp", "logsumexp_bound"),
         ),
         Op(
             "cross_entropy", "cross_entropy(logits, targets)", "per-row logsumexp(logits) - logits[target], no reduction",
             ("logits", "targets"), ONE_PER_ROW, takes_axis=False,
             traits=frozenset({NORMALISED}),
-            oracle=oracle.cross_entropy, bound=bounds.cross_entropy, normwise_bound=bounds.normwise_cross_entropy,
-            vjp=vjp.cross_entropy, vjp_bound=vjp.cross_entropy_bound,
+            oracle=_lazy("oracle", "cross_entropy"), bound=_lazy("bounds", "cross_entropy"), normwise_bound=_lazy("bounds", "normwise_cross_entropy"),
+            vjp=_lazy("vjp", "cross_entropy"), vjp_bound=_lazy("vjp", "cross_entropy_bound"),
         ),
         Op(
             "temperature_softmax", "temperature_softmax(x, temperature, axis=-1)", "softmax(x / temperature) along axis",
             ("x", "temperature"), LIKE_INPUT,
             traits=frozenset({PROBABILITIES, NORMALISED}),
-            oracle=oracle.temperature_softmax, bound=bounds.temperature_softmax,
-            vjp=vjp.temperature_softmax, vjp_bound=vjp.temperature_softmax_bound,
+            oracle=_lazy("oracle", "temperature_softmax"), bound=_lazy("bounds", "temperature_softmax"),
+            vjp=_lazy("vjp", "temperature_softmax"), vjp_bound=_lazy("vjp", "temperature_softmax_bound"),
         ),
         Op(
             "gumbel_max", "gumbel_max(logits, num_samples, seed)", "num_samples integer draws from softmax(logits)",

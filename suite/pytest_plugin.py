@@ -35,19 +35,24 @@ certify`` is the isolated, crash-proof path.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
-from suite.adapter import UsageError, load_target, wrap_callable
-from suite.ops import OPS
-from suite.runner import FAIL, IMPL_DEFINED, SKIP, Outcome
+# Every suite import is inside the function that needs it: loaded by its entry point into every
+# pytest session of anyone who installs softmax-suite, the plugin imports nothing of the suite
+# until it is asked for (in an editable checkout Hypothesis would draw from the constants of each
+# suite module imported, and a user's own tests would draw differently).
+if TYPE_CHECKING:
+    from suite.runner import Outcome
 
 # --------------------------------------------------------------------------- helpers
 
 
 def callable_adapter(fn: Callable, op: str, backend: str = "numpy", device: str = "cpu"):
     """A built-in backend's glue around ``fn`` as ``op`` (like :func:`suite.adapter.load_target`)."""
+    from suite.adapter import wrap_callable
+
     module = getattr(fn, "__module__", None) or "__main__"
     qualname = getattr(fn, "__qualname__", getattr(fn, "__name__", "fn"))
     return wrap_callable(fn, f"{module}:{qualname}", op, backend, device, description=f"{op} under pytest on {backend}/{device}")
@@ -118,6 +123,8 @@ def property_cases(
     rows=(),
 ) -> list:
     """``pytest.param`` per property and dtype, for ``@pytest.mark.parametrize("case", ...)``."""
+    from suite.adapter import load_target
+
     if isinstance(fn_or_target, str):
         adapter = load_target(fn_or_target, op, backend, device)
     else:
@@ -142,6 +149,8 @@ def run_case(case: Case) -> Outcome:
 
 def check_case(case: Case) -> Outcome:
     """Run one case; fail the test with the suite's report, skip it when the property was skipped."""
+    from suite.runner import FAIL, SKIP
+
     outcome = run_case(case)
     if outcome.status == FAIL:
         pytest.fail(outcome.report(), pytrace=False)
@@ -162,6 +171,8 @@ class Certification:
 
     @property
     def failures(self) -> list[Outcome]:
+        from suite.runner import FAIL
+
         return [o for o in self.outcomes if o.status == FAIL]
 
     @property
@@ -185,6 +196,8 @@ class Certification:
 
     @property
     def implementation_defined(self) -> dict[str, str]:
+        from suite.runner import IMPL_DEFINED
+
         return {f"{o.property}-{o.dtype}": o.observation for o in self.outcomes if o.status == IMPL_DEFINED}
 
     def report(self) -> str:
@@ -221,6 +234,8 @@ def certify_callable(
 def pytest_addoption(parser):
     group = parser.getgroup("softmax-suite", "softmax-suite conformance battery")
     group.addoption("--softmax-target", default=None, help="package.module:function or path/to/file.py:function to certify")
+    from suite.ops import OPS  # the records only (suite/ops.py imports their mathematics when first used)
+
     group.addoption("--softmax-op", default=None, help="the op the target implements: " + ", ".join(OPS))
     group.addoption("--softmax-backend", default="numpy", help="numpy, torch or jax (default numpy)")
     group.addoption("--softmax-device", default="cpu", help="cpu or cuda (default cpu)")
@@ -245,6 +260,8 @@ class SoftmaxPropertyItem(pytest.Item):
         self.case = case
 
     def runtest(self):
+        from suite.runner import FAIL, SKIP
+
         outcome = run_case(self.case)
         if outcome.status == FAIL:
             raise SoftmaxPropertyFailure(outcome.report())
@@ -272,6 +289,9 @@ def pytest_collection_modifyitems(session, config, items):
     target = config.getoption("--softmax-target")
     if not target:
         return
+    from suite.adapter import UsageError, load_target
+    from suite.ops import OPS
+
     op = config.getoption("--softmax-op")
     if not op:
         raise pytest.UsageError("--softmax-target needs --softmax-op (one of: " + ", ".join(OPS) + ")")

@@ -154,3 +154,22 @@ def test_settings_are_one_keyword_only_object_that_keywords_override():
     with pytest.raises(TypeError):
         settings_from(None, {"job": 1})  # a misspelt option is an error, not ignored
     assert Settings().checked().timeout == 180.0
+
+
+def test_every_mathematics_a_record_names_exists_and_the_records_import_none_of_it():
+    """The records name their oracle, bounds and VJPs lazily (suite/ops.py): each name resolves,
+    and importing the records imports no mathematics (the pytest plugin reads them in every session)."""
+    import importlib
+    import subprocess
+    import sys
+
+    for record in OPS.values():
+        for fn in (record.oracle, record.bound, record.normwise_bound, record.vjp, record.vjp_bound):
+            if fn is not None:
+                module, name = fn.__name__.split(".")
+                assert callable(getattr(importlib.import_module(f"suite.{module}"), name)), fn.__name__
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, suite.ops, suite.pytest_plugin; print(sorted(m for m in sys.modules if m.startswith('suite')))"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    assert loaded == "['suite', 'suite.ops', 'suite.pytest_plugin']"
