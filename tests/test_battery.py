@@ -102,12 +102,12 @@ def battery_params(ops=DETERMINISTIC_OPS + SAMPLER_OPS):
 # certificates' to report, and shrinking kernel-scale failures cost minutes per test (up to 190 s).
 NO_SHRINK = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
 # CI's bounded form, which keeps CI under 20 minutes on 2 cores: the battery runs this share of the
-# profile's ordinary examples per property (8 of ci's 25), and, on one of its dtypes per
+# profile's ordinary examples per property (5 of ci's 25), and, on one of its dtypes per
 # implementation, op and property (in rotation, so every property of every backend still gets
 # there), the kernel-scale passes and the samplers' fixed statistical batteries (a million draws
 # each: 15 to 35 s of the 2 cores apiece). --battery-full runs everything, as `softmax-suite run`
 # and `certify` always do.
-BOUNDED_SHARE = 0.3
+BOUNDED_SHARE = 0.2
 
 
 def _settings(request, expected_to_fail: bool) -> settings:
