@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 
-
 from suite.adapter import backend_adapter
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")

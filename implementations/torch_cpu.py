@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 
-
 from suite.adapter import Adapter, backend_adapter
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")

@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from suite import dtypes as dt
+from suite.ops import OPS
 
 # 256 MiB per buffer: far beyond any last-level cache, so the copy streams from memory.
 COPY_BYTES = 1 << 28
@@ -40,8 +41,6 @@ def parse_shape(shape: str) -> tuple[int, ...]:
 def bytes_moved(op: str, shape: tuple[int, ...], dtype: str, num_samples: int = 1) -> int:
     """The bytes ``op`` must move on logits of ``shape`` (rows along the last axis): the
     input read once, plus the output written once."""
-    from suite.ops import OPS  # ops imports the oracle and the bounds: only when a count is asked for
-
     if op not in OPS:
         raise ValueError(f"no byte count for op {op!r}")
     size = int(np.prod(shape))

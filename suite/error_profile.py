@@ -142,9 +142,8 @@ def _row_max(err: np.ndarray, judged: np.ndarray) -> np.ndarray:
 
 def _shift_rounded_exact(op: str, args: tuple, kwargs: dict, dtype: str) -> np.ndarray:
     """The exact result for fl(x - max x), as ulp_accuracy excuses it."""
-    from suite.properties.accuracy import _shift_rounded_exact as shifted
-
     from suite.cases import Case
+    from suite.properties.accuracy import _shift_rounded_exact as shifted
 
     return shifted(Case.from_call(op, args, kwargs), dt.numpy_dtype(dtype))
 

@@ -253,7 +253,7 @@ class Unit:
 
 # What came back for one unit (Reply.kind): the worker's answer, or what happened instead.
 DONE = "done"  # the worker answered: Reply.body is its reply ({"ok": true, "outcome" | "accuracy" | "speed" | "info": ...})
-NOT_RUN = "not run"  # the unit was never sent (the implementation hung too often), or the worker declined it
+NOT_RUN = "not run"  # the unit was never sent (the implementation hung too often)
 CRASHED = "crash"  # the worker died under it
 TIMED_OUT = "timeout"  # the worker did not answer within the time limit, and was killed
 SUITE_ERROR = "suite-error"  # the suite itself raised in the worker (a bug of ours, reported as such)
@@ -275,8 +275,6 @@ class Reply:
         """A worker's JSON reply."""
         if raw.get("usage_error"):
             return cls(USAGE_ERROR, message=str(raw["usage_error"]))
-        if "not_run" in raw:
-            return cls.not_run(raw["not_run"])
         if raw.get("ok"):
             return cls(DONE, body=raw)
         return cls(SUITE_ERROR, message=str(raw.get("error", "failed")), details=raw.get("traceback", ""))

@@ -177,8 +177,6 @@ PROFILE_SIZES = {
 # On a backend that compiles per shape (JAX; suite/backends/), every property and dtype draws
 # the same kernel-scale shapes for a seed, so that compilations are shared; elsewhere each
 # property and dtype draws its own, which spreads the menus over a certification.
-
-
 def pass_seed(seed: int | None, prop: str, dtype: str, backend: str, size_pass: SizePass) -> int:
     """The Hypothesis seed of a kernel-scale pass: a function of the certification's seed (and,
     off compiling backends, of the property and dtype), never of what ran before."""

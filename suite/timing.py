@@ -33,8 +33,8 @@ from suite.ops import OPS
 TEMPERATURE = 0.75  # temperature_softmax's temperature and gumbel_softmax's tau: any moderate value
 SMOKE_ENV = "SOFTMAX_SUITE_BENCH_SMOKE"  # =1: every shape shrunk to at most 8x64 (the suite's own tests)
 
-# The built-in timed beside a target of each backend/device: torch eager, jax.nn under jit, the NumPy reference.
-# The built-in each (backend, device) is compared with, from the backend records (suite/backends/).
+# The built-in timed beside a target of each backend/device (torch eager, jax.nn under jit, the NumPy
+# reference), from the backend records (suite/backends/).
 BASELINES = {(b.name, device): name for b in backends.all_backends().values() for device, name in b.baselines.items()}
 
 

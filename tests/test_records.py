@@ -119,7 +119,6 @@ UNIT = Unit("property", {"builtin": "numpy-reference"}, op="softmax", property="
         ({"ok": True, "outcome": {"status": "pass"}}, DONE),
         ({"usage_error": "bad dtype"}, USAGE_ERROR),
         ({"error": "KeyError: x", "traceback": "tb"}, SUITE_ERROR),
-        ({"not_run": "hung 3 times"}, NOT_RUN),
     ],
 )
 def test_a_worker_reply_is_decoded_once_into_one_kind(raw, kind):
@@ -133,6 +132,7 @@ def test_the_named_outcomes_of_a_unit_that_produced_none():
     hang = TimedOut("timed out after 4s")
     assert Result(UNIT, Reply.crashed(crash), 0.1).failure_kind == CRASHED
     assert Result(UNIT, Reply.timed_out(hang), 0.1).failure_kind == TIMED_OUT
+    assert Reply.not_run("hung 3 times").kind == NOT_RUN and Result(UNIT, Reply.not_run("hung 3 times"), 0.0).failure_kind == ""
     skipped = outcome_of(Result(UNIT, Reply.not_run("hung 3 times"), 0.0), "impl")
     assert skipped["status"] == "skipped" and skipped["message"] == "hung 3 times" and "failure_kind" not in skipped
     crashed = outcome_of(Result(UNIT, Reply.crashed(crash), 0.1), "impl")

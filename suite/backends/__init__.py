@@ -10,6 +10,8 @@ listed in :data:`BACKEND_MODULES`, and its adapters in ``implementations/``.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -26,13 +28,7 @@ class Conversions:
     layouts: Mapping[str, Any] = field(default_factory=dict)
 
     def fields(self) -> dict[str, Any]:
-        return {
-            "from_numpy": self.from_numpy,
-            "to_numpy": self.to_numpy,
-            "is_native": self.is_native,
-            "native_type": self.native_type,
-            "layouts": self.layouts,
-        }
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 def _no_wait(out) -> None:
@@ -73,7 +69,9 @@ class Backend:
 BACKEND_MODULES = ("suite.backends.numpy", "suite.backends.torch", "suite.backends.jax")
 
 
+@functools.cache
 def all_backends() -> dict[str, Backend]:
+    """Every backend record by name (built once: the properties ask for their backend per example)."""
     records = [importlib.import_module(m).BACKEND for m in BACKEND_MODULES]
     return {b.name: b for b in records}
 
