@@ -405,7 +405,7 @@ def _param_names(op: str) -> list[str]:
 
 def crash_outcome(unit: Unit, implementation: str, error: WorkerError) -> dict:
     """A failed Outcome (as a dict) for a property whose worker crashed or hung."""
-    from suite.runner import FAIL, format_array, repro_line
+    from suite.runner import FAIL, repro_line, shown_array
 
     counterexample: dict[str, str] = {}
     repro = ""
@@ -413,7 +413,7 @@ def crash_outcome(unit: Unit, implementation: str, error: WorkerError) -> dict:
         op, args, kwargs = error.last_call
         names = _param_names(op)
         for i, a in enumerate(args):
-            counterexample[names[i] if i < len(names) else f"arg{i}"] = format_array(a) if hasattr(a, "dtype") else repr(a)
+            counterexample[names[i] if i < len(names) else f"arg{i}"] = shown_array(a) if hasattr(a, "dtype") else repr(a)
         for k, v in kwargs.items():
             counterexample[k] = repr(v)
         repro = repro_line(SimpleNamespace(origin=unit.origin), op, (tuple(args), kwargs))

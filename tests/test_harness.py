@@ -134,3 +134,23 @@ def test_a_behaviour_row_reports_what_it_saw_and_never_fails():
     outcome = run_property(all_properties()["fully_masked_row"], adapter, "softmax", "float64")
     assert outcome.status == IMPL_DEFINED, outcome.report()
     assert outcome.observation.startswith("uniform; the ordinary row beside it is wrong: out[(0, 2)]=0.333")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64", "int32"])
+def test_a_kernel_scale_array_is_rebuilt_exactly_and_shown_summarized(dtype):
+    """Past SHOWN_ELEMENTS, format_array's flat expression still rebuilds the array bit for bit
+    (non-finite values included), and the report shows NumPy's summary with the shape on one line."""
+    from suite import dtypes as dt
+    from suite.runner import SHOWN_ELEMENTS, format_array, shown_array
+
+    values = np.random.default_rng(0).standard_normal((3, SHOWN_ELEMENTS)) * 100
+    if dtype != "int32":
+        values[0, :3] = [np.inf, -np.inf, np.nan]
+    a = values.astype(np.int32 if dtype == "int32" else dt.numpy_dtype(dtype))
+    rebuilt = eval(format_array(a), {"np": np, "ml_dtypes": __import__("ml_dtypes")})  # noqa: S307 - our own repro text
+    assert rebuilt.dtype == a.dtype and rebuilt.shape == a.shape
+    assert np.array_equal(rebuilt.view(np.uint8), a.view(np.uint8))
+    shown = shown_array(a)
+    assert "..." in shown and f"shape {a.shape}" in shown and "\n" not in shown and len(shown) < 600
+    small = a[:1, :8]
+    assert shown_array(small) == format_array(small)  # small arrays are shown exactly, as before

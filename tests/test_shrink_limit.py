@@ -15,10 +15,13 @@ from suite.runner import run_property, shrink_limit_for
 
 
 def _slow_and_wrong(x, axis=-1):
-    """Sums to 1 + 1e-3 on every row, and takes 50 ms a call: a shrink of many candidates is slow."""
+    """Sums to 1 + 1e-3 on arrays of 16 entries or more with an entry past 1 in magnitude, and
+    takes 50 ms a call: shrinking such an input toward the simplest failing one tries many
+    candidates (the simplest inputs pass, so the first failure is never already minimal)."""
     time.sleep(0.05)
     e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return (e / e.sum(axis=axis, keepdims=True) * (1 + 1e-3)).astype(x.dtype)
+    wrong = x.size >= 16 and bool(np.any(np.abs(x) > 1))
+    return (e / e.sum(axis=axis, keepdims=True) * (1 + 1e-3 if wrong else 1)).astype(x.dtype)
 
 
 def _wrong(x, axis=-1):

@@ -16,7 +16,7 @@ from suite.cases import TARGET_DTYPES, Case
 from suite.ops import DETERMINISTIC_OPS
 from suite.properties import FIXED, prop
 from suite.properties.invariants import exact_in_dtype
-from suite.runner import format_array
+from suite.runner import shown_array
 
 # Vocabularies just past 2**15 and 2**16, a power of two and one just past 2**18.
 LARGE_VOCABULARIES = (32769, 65537, 131072, 262145)
@@ -39,7 +39,7 @@ def class_ids(ctx):
     targets = np.array([k - 1, high] + rest, dtype=ctx.draw(st.sampled_from(TARGET_DTYPES), "target dtype"))
     seed = ctx.draw(st.integers(0, 2**32 - 1), "generator seed")
     x = np.random.default_rng(seed).normal(0.0, 3.0, size=(n, k)).astype(ctx.np_dtype)
-    ctx._record["draws"]["targets"] = format_array(targets)
+    ctx._record["draws"]["targets"] = shown_array(targets)
     case = Case("cross_entropy", x, -1, targets)
     out = case.run(ctx)
     assert_within(ctx, out, exact_in_dtype(case, ctx.dtype), case.bound(ctx.dtype), f"cross_entropy(x, t) with {k} classes")

@@ -30,7 +30,7 @@ from suite import dtypes as dt
 from suite import statistics as stat
 from suite import strategies as sst
 from suite.properties import FIXED, prop
-from suite.runner import format_array
+from suite.runner import shown_array
 
 # ---------------------------------------------------------------------------
 # The logit vectors of the distribution batteries (float64; cast to the dtype under test,
@@ -159,7 +159,7 @@ def distribution_battery(call, op: str, dtype: str, base: int = stat.BASE_SEED, 
 
 def _show(ctx, label: str, value) -> None:
     """Put an input in the failure report (fixed batteries have no hypothesis draws)."""
-    ctx._record["draws"][label] = format_array(value) if isinstance(value, np.ndarray) else repr(value)
+    ctx._record["draws"][label] = shown_array(value) if isinstance(value, np.ndarray) else repr(value)
 
 
 def _native_call(ctx):
