@@ -643,7 +643,7 @@ def _speed_section(units, by_dtype: dict[str, dict]) -> dict:
     if shapes is None:
         return {"measured": False, "reason": "not measured (--no-speed, or nothing to time)"}
     if not by_dtype:
-        return {"measured": False, "reason": "pending: timed once every certification's properties are done"}
+        return {"measured": False, "pending": True, "reason": "pending: timed once every certification's properties are done"}
     baseline = next((d.get("baseline") for d in by_dtype.values() if "rows" in d), None)
     return {
         "measured": True,

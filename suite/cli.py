@@ -11,6 +11,7 @@ Exit codes: 0 certified (``run``: every certification ran), 1 not certified,
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -444,14 +445,21 @@ def cmd_run(args) -> int:
         raise UsageError("nothing to certify: no selected implementation is available here (see the reasons above)")
 
     links = {}
+    timed = []  # with the speed section: every certificate is final only once all are timed
 
     def write(cert: dict) -> None:
         rel = Path(reports.slug(cert["implementation"])) / cert["op"]
         links[(cert["op"], cert["implementation"])] = f"{rel.as_posix()}/index.html"
-        reports.write_certificate(cert, root / rel)
+        if cert["speed"].get("measured"):
+            timed.append((cert, root / rel))
+        else:  # the verdict, kept at once; with a speed section pending, without plots (see below)
+            reports.write_certificate(cert, root / rel)
 
     zoo_entries = _zoo_entries(args)
-    certs = certify_many(requests, _settings(args, speed=not args.no_speed), progress=progress, on_certificate=write)
+    settings = _settings(args, speed=not args.no_speed)
+    certs = certify_many(requests, settings, progress=progress, on_certificate=write)
+    # Written again with the speed section and the plots, the CPUs shared out (nothing is timed now).
+    reports.write_certificates(timed, settings.jobs or os.cpu_count() or 1)
     zoo = None
     if zoo_entries is not None:
         from suite.zoo import evaluate

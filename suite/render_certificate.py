@@ -302,7 +302,12 @@ def _stats_plots(cert: dict) -> list[tuple[str, str]]:
     return [("ULP statistics recorded by the properties", png_img(fig, plt))]
 
 
-def certificate_html(cert: dict, link_back: str | None = None) -> str:
+PLOTS_LATER = "plots: drawn when this page is written again with its speed section, once the timing is done"
+
+
+def certificate_html(cert: dict, link_back: str | None = None, plots: bool = True) -> str:
+    """The certificate's page; ``plots=False`` leaves the figures out (with a note): drawing them
+    costs a second or more of CPU per certificate."""
     verdict_class = "verdict-certified" if cert["certified"] else "verdict-not"
     parts = []
     if link_back:
@@ -349,7 +354,7 @@ def certificate_html(cert: dict, link_back: str | None = None) -> str:
         parts.append(f"<p>{escape(ERROR_PROFILE_LEGEND)}</p><table id=\"error-profile\"><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
         parts += ["<tr>" + "".join(f"<td class=\"num\">{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
         parts.append("</table>" + "".join(f"<p class=\"fail\">{escape(n)}</p>" for n in notes))
-    parts += plots_html([_accuracy_plots, _stats_plots], cert)
+    parts += plots_html([_accuracy_plots, _stats_plots], cert) if plots else [f"<p class=\"no-accuracy\">{escape(PLOTS_LATER)}</p>"]
     header, rows, notes = speed_report.speed_table(cert)
     if rows or notes:
         parts.append(f"<h2>Speed</h2><p>{escape(speed_report.LEGEND)}</p>")
@@ -358,7 +363,7 @@ def certificate_html(cert: dict, link_back: str | None = None) -> str:
             parts += ["<tr>" + "".join(f"<td class=\"num\">{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
             parts.append("</table>")
         parts += [f"<p>{escape(n)}</p>" for n in notes]
-        if rows:
+        if rows and plots:
             parts += plots_html([_speed_plots], cert, empty="nothing timed")
     failures = failure_reports(cert)
     if failures:

@@ -74,16 +74,41 @@ def _json_safe(value):
     return value
 
 
-def write_certificate(cert: dict, directory: Path | str | None = None) -> list[Path]:
+def write_certificate(cert: dict, directory: Path | str | None = None, *, plots: bool | None = None) -> list[Path]:
     """certificate.json, certificate.md and index.html. The verdict is never lost to rendering:
     JSON and Markdown come first, and an HTML page that cannot be rendered becomes the
-    Markdown with the reason (a plot that cannot be drawn is already only a note in the page)."""
+    Markdown with the reason (a plot that cannot be drawn is already only a note in the page).
+    ``plots`` (default: unless the speed section is pending) draws the page's figures: a
+    certificate written at its verdict is written again, plots and all, once it is timed."""
+    if plots is None:
+        plots = not (cert.get("speed") or {}).get("pending", False)
     directory = Path(directory) if directory is not None else default_certificate_dir(cert)
     inputs = save_inputs(cert)
     markdown = certificate_markdown(cert)
     files = {**inputs, "certificate.json": to_json(cert), "certificate.md": markdown}
-    files["index.html"] = html_or_fallback(lambda: certificate_html(cert), markdown, "certificate.md", f"softmax-suite: {cert['target']} {cert['op']}")
+    files["index.html"] = html_or_fallback(lambda: certificate_html(cert, plots=plots), markdown, "certificate.md", f"softmax-suite: {cert['target']} {cert['op']}")
     return write_files(directory, files)
+
+
+def write_certificates(certs: list[tuple[dict, Path]], jobs: int = 1) -> None:
+    """``write_certificate(cert, directory)`` for every pair, over ``jobs`` processes: drawing a
+    certificate's plots costs a second or more of CPU, and ``softmax-suite run`` writes dozens
+    once the timing is done. A pool that cannot start or breaks leaves the rest to this process."""
+    pending = list(certs)
+    if jobs > 1 and len(pending) > 1:
+        import concurrent.futures
+        import multiprocessing
+
+        try:
+            context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+            with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+                futures = {pool.submit(write_certificate, cert, directory): i for i, (cert, directory) in enumerate(pending)}
+                done = {futures[f] for f in concurrent.futures.as_completed(futures) if f.exception() is None}
+            pending = [pair for i, pair in enumerate(pending) if i not in done]
+        except (OSError, concurrent.futures.process.BrokenProcessPool):
+            pass
+    for cert, directory in pending:
+        write_certificate(cert, directory)
 
 
 def save_inputs(cert: dict) -> dict[str, bytes]:

@@ -72,6 +72,21 @@ def test_html_has_plots(good, tmp_path):
     assert 'id="properties"' in page
 
 
+def test_a_certificate_awaiting_its_timing_is_written_without_plots_then_with_them(good, tmp_path):
+    """At its verdict a certificate whose speed section is pending is written at once, without
+    the plots (a second or more of CPU each, beside the workers); written again once timed, over
+    two processes, it has them."""
+    pending = copy.deepcopy(good)
+    pending["speed"] = {"measured": False, "pending": True, "reason": "pending"}
+    reports.write_certificate(pending, tmp_path / "a")
+    page = (tmp_path / "a" / "index.html").read_text()
+    assert '<img class="plot"' not in page and render_certificate.PLOTS_LATER in page and 'id="properties"' in page
+    assert json.loads((tmp_path / "a" / "certificate.json").read_text())["verdict"] == good["verdict"]
+    reports.write_certificates([(good, tmp_path / "a"), (good, tmp_path / "b"), (good, tmp_path / "c")], jobs=2)
+    for name in "abc":
+        assert (tmp_path / name / "index.html").read_text().count('<img class="plot"') >= 2
+
+
 def test_html_without_accuracy_data(good):
     cert = copy.deepcopy(good)
     cert["accuracy"] = {}
