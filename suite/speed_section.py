@@ -67,15 +67,17 @@ def _interleaved(target: timing.Call, baseline: timing.Call | None, clock) -> tu
     """Samples of the target and the baseline, taken in alternating rounds: each round at least
     one call of each, more while within 0.1 s, so a fast call gets dozens of samples and a slow one
     (a tenth of a second or more) one per round, ROUNDS in all. An implementation slower than half a
-    second a call gets one round of two calls, so timing stays within --timeout."""
+    second a call gets one round of two calls, so timing stays within --timeout (smoke mode: one
+    round of three)."""
     budget = 0.0 if timing.smoke() else 0.1
     ours: list[float] = []
     theirs: list[float] = []
     slow = target.first_s > 0.5
-    for _ in range(1 if timing.smoke() or slow else ROUNDS):
-        ours += timing.sample_seconds(target.run, min_runs=2 if slow else 1, budget=budget, clock=clock)
+    rounds, runs = (1, 3) if timing.smoke() else (1, 2) if slow else (ROUNDS, 1)
+    for _ in range(rounds):
+        ours += timing.sample_seconds(target.run, min_runs=runs, budget=budget, clock=clock)
         if baseline is not None:
-            theirs += timing.sample_seconds(baseline.run, min_runs=2 if slow else 1, budget=budget, clock=clock)
+            theirs += timing.sample_seconds(baseline.run, min_runs=runs, budget=budget, clock=clock)
     return ours, theirs
 
 

@@ -185,3 +185,15 @@ def test_run_writes_each_certificate_at_its_verdict_and_again_with_its_speed(tmp
         r.properties = ("output_contract",)
     certify_many(requests, jobs=1, speed=True, on_certificate=lambda c: seen.append((c["op"], c["speed"]["measured"])))
     assert seen[:2] == [("softmax", False), ("logsumexp", False)] and sorted(seen[2:]) == [("logsumexp", True), ("softmax", True)]
+
+
+def test_the_copy_is_measured_once_per_section(monkeypatch):
+    """Every row of a section is a fraction of one copy, measured before the first timed row
+    (each measurement streams 2 x 256 MiB: 0.7 s, once per row before)."""
+    calls = []
+    real = timing.copy_bandwidth
+    monkeypatch.setattr(timing, "copy_bandwidth", lambda device="cpu": calls.append(device) or real(device))
+    section = speed_section.measure(builtin("numpy-reference"), "softmax", "float32", list(speed_section.SHAPES), None)
+    timed = [r for r in section["rows"] if "gbps" in r]
+    assert len(timed) == 3 and calls == ["cpu"]
+    assert len({r["copy_gbps"] for r in timed}) == 1
