@@ -163,7 +163,10 @@ def test_gate_help_says_why_it_exists(capsys):
     assert "exits 0" in capsys.readouterr().out
 
 
-# --- every benchmark, in this process, with tiny shapes --------------------------------------
+# --- every benchmark, with tiny shapes ----------------------------------------------------------
+# In this process, except the combinations of an adapter that runs alone in its worker
+# (Adapter.own_worker: PaddlePaddle segfaults in a process that has imported TensorFlow, say):
+# those run in a fresh interpreter per adapter, as asv runs every benchmark in a process of its own.
 
 BENCH_PREFIXES = ("time_", "peakmem_", "mem_", "track_")
 
@@ -179,8 +182,16 @@ def _benchmark_classes():
                     yield f"{info.name}.{name}", cls, methods
 
 
-def test_every_benchmark_runs_in_smoke_mode(monkeypatch):
-    monkeypatch.setenv("SOFTMAX_SUITE_BENCH_SMOKE", "1")
+def _own_worker_adapters() -> list[str]:
+    """The available built-ins that must not share a process with the others."""
+    from suite.adapter import builtin_adapters
+
+    return [a.name for a in builtin_adapters() if a.own_worker and a.available]
+
+
+def _run_smoke(adapter: str | None = None, exclude: tuple[str, ...] = ()) -> tuple[int, int, int]:
+    """Every benchmark over every parameter combination, in smoke mode; ``adapter``: only the
+    combinations with that adapter; ``exclude``: none with these. (classes, ran, skipped)."""
     ran, skipped, classes = 0, 0, 0
     for label, cls, methods in _benchmark_classes():
         classes += 1
@@ -189,6 +200,11 @@ def test_every_benchmark_runs_in_smoke_mode(monkeypatch):
         combos = list(itertools.product(*params)) if params else [()]
         if params:
             assert len(cls.param_names) == len(params), label
+        where = cls.param_names.index("adapter") if params and "adapter" in cls.param_names else None
+        named = [c[where] if where is not None else None for c in combos]
+        combos = [c for c, name in zip(combos, named) if (adapter is None or name == adapter) and name not in exclude]
+        if not combos:
+            continue
         cache = (cls().setup_cache(),) if hasattr(cls, "setup_cache") else ()
         for combo in combos:
             for method in methods:
@@ -209,6 +225,19 @@ def test_every_benchmark_runs_in_smoke_mode(monkeypatch):
                     if hasattr(bench, "teardown"):
                         bench.teardown(*args)
                 ran += 1
+    return classes, ran, skipped
+
+
+def test_every_benchmark_runs_in_smoke_mode(monkeypatch):
+    monkeypatch.setenv("SOFTMAX_SUITE_BENCH_SMOKE", "1")
+    alone = _own_worker_adapters()
+    classes, ran, skipped = _run_smoke(exclude=tuple(alone))
+    for name in alone:
+        code = f"import json, sys; sys.path.insert(0, {str(ROOT / 'tests')!r}); from test_bench import _run_smoke; print(json.dumps(_run_smoke(adapter={name!r})))"
+        child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                               env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
+        assert child.returncode == 0, f"{name}'s benchmarks {child.stderr[-3000:]}"
+        ran += json.loads(child.stdout.strip().splitlines()[-1])[1]
     assert classes >= 8 and ran >= 100, (classes, ran, skipped)
 
 
