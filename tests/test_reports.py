@@ -287,7 +287,7 @@ def test_a_plot_that_cannot_be_drawn_costs_only_that_plot(bad, tmp_path, monkeyp
 
 
 def test_an_html_page_that_cannot_be_rendered_keeps_the_verdict(bad, tmp_path, monkeypatch):
-    def broken(cert, link_back=None):
+    def broken(*args, **kwargs):
         raise RuntimeError("a rendering bug")
 
     monkeypatch.setattr(reports, "certificate_html", broken)
