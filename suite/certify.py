@@ -98,7 +98,8 @@ class Request:
     speed_dtypes: tuple[str, ...] | None = None  # dtypes the speed section times; None: every dtype certified
 
 
-def _default_jobs() -> int:
+def default_jobs() -> int:
+    """Worker processes when none are asked for: the CPUs, at most 4."""
     return max(1, min(4, os.cpu_count() or 1))
 
 
@@ -339,7 +340,7 @@ def certify_many(
     pinned = {"classes": list(sizes.parse_pinned(settings.classes, "classes")), "rows": list(sizes.parse_pinned(settings.rows, "rows"))}
     size_plan = sizes.plan_for(profile, pinned["classes"], pinned["rows"])
     progress = progress if progress is not None else Progress()
-    pool = Pool(settings.jobs or _default_jobs(), timeout, profile, seed, pinned=pinned)
+    pool = Pool(settings.jobs or default_jobs(), timeout, profile, seed, pinned=pinned)
     started = time.monotonic()
 
     # 1. Load each distinct adapter once in a child: imports the target, reports dtypes and versions.

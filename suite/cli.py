@@ -11,7 +11,6 @@ Exit codes: 0 certified (``run``: every certification ran), 1 not certified,
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -403,7 +402,7 @@ def cmd_bench(args) -> int:
 def cmd_run(args) -> int:
     from suite import reports
     from suite.adapter import builtin_adapters
-    from suite.certify import Progress, builtin_request, certify_many, check_dtypes, check_options
+    from suite.certify import Progress, builtin_request, certify_many, check_dtypes, check_options, default_jobs
 
     args.timeout = check_options(args.profile, args.policy, args.timeout)
     start = time.monotonic()
@@ -459,7 +458,7 @@ def cmd_run(args) -> int:
     settings = _settings(args, speed=not args.no_speed)
     certs = certify_many(requests, settings, progress=progress, on_certificate=write)
     # Written again with the speed section and the plots, the CPUs shared out (nothing is timed now).
-    reports.write_certificates(timed, settings.jobs or os.cpu_count() or 1)
+    reports.write_certificates(timed, settings.jobs or default_jobs())
     zoo = None
     if zoo_entries is not None:
         from suite.zoo import evaluate

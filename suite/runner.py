@@ -96,7 +96,7 @@ def format_array(a: Any) -> str:
     if not isinstance(a, np.ndarray):
         return repr(a)
     a_np = np.asarray(a)
-    floating = a_np.dtype.kind == "f" or a_np.dtype == dt.numpy_dtype("bfloat16")
+    floating = _floating(a_np)
     name = dt.dtype_name(a_np.dtype) if floating else str(a_np.dtype)
     dtype = f"{'ml_dtypes.' if name == 'bfloat16' else 'np.'}{name}"
     if a_np.size > SHOWN_ELEMENTS:
@@ -116,6 +116,11 @@ def format_array(a: Any) -> str:
     return f"np.array({body}, dtype={dtype})"
 
 
+def _floating(a: np.ndarray) -> bool:
+    """Whether ``a`` holds floats (bfloat16 included, whose NumPy kind is "V"): shown through float64."""
+    return a.dtype.kind == "f" or a.dtype == dt.numpy_dtype("bfloat16")
+
+
 def _literal(v) -> str:
     text = repr(v)
     return {"inf": "np.inf", "-inf": "-np.inf", "nan": "np.nan"}.get(text, text)
@@ -127,7 +132,7 @@ def shown_array(a: Any) -> str:
     the repro rebuilds the array exactly)."""
     if not isinstance(a, np.ndarray) or a.size <= SHOWN_ELEMENTS:
         return format_array(a)
-    floating = a.dtype.kind == "f" or a.dtype == dt.numpy_dtype("bfloat16")
+    floating = _floating(a)
     body = np.array2string(a.astype(np.float64) if floating else a, separator=", ", threshold=SHOWN_ELEMENTS,
                            edgeitems=3, max_line_width=10**6, floatmode="unique" if floating else "maxprec")
     body = " ".join(body.split())  # one line, as the report's other draws are

@@ -54,3 +54,16 @@ def test_a_quick_shrink_finishes_and_says_so():
 
 def test_the_limit_per_profile():
     assert shrink_limit_for("ci") == 20.0 and shrink_limit_for("thorough") == 300.0
+
+
+def test_certification_profiles_skip_the_explain_phase_and_keep_shrinking():
+    """Hypothesis's explain phase reruns a failure dozens of times for output the reports never
+    show; every profile leaves it out, and all but detect still shrink."""
+    from hypothesis import Phase
+
+    from suite.profiles import PROFILES
+
+    for name in PROFILES:
+        phases = certification_settings(name).phases
+        assert Phase.explain not in phases and Phase.generate in phases, name
+        assert (Phase.shrink in phases) == (name != "detect"), name
