@@ -25,7 +25,9 @@ def _jax():
 
 
 def _from_numpy(a: np.ndarray):
-    return _jax().numpy.asarray(a)
+    # device_put, not jnp.asarray: asarray stages a conversion that JAX compiles once per new
+    # shape (about 10 ms each, hundreds per certification); device_put copies the buffer as is.
+    return _jax().device_put(a)
 
 
 def _to_numpy(a) -> np.ndarray:
@@ -76,7 +78,7 @@ def vjp(adapter, op, args, kwargs, cotangent, view, disconnected):
         raise ImplementationRaised(f"forward (under jax.vjp) raised {type(exc).__name__}: {exc}".strip()) from None
     if not isinstance(out, jax.Array):
         raise ImplementationRaised(f"returned {type(out).__name__}, expected jax.Array")
-    ct = jax.numpy.asarray(np.asarray(cotangent)).astype(out.dtype).reshape(out.shape)
+    ct = jax.device_put(np.asarray(cotangent).astype(out.dtype).reshape(out.shape))
     try:
         (grad,) = pullback(ct)
     except Exception as exc:
