@@ -13,9 +13,9 @@ suite/timing.py), it reports
   synchronised (``block_until_ready`` for JAX; CUDA events on CUDA);
 * GB/s of the bytes the op must move (suite.bandwidth.bytes_moved: the input
   read once, the output written once) at the median;
-* that as a fraction of a plain memory copy measured just before, in the same
-  process (on CUDA a device-to-device copy timed with events): only a same-run
-  ratio means anything on a shared machine;
+* that as a fraction of a plain memory copy measured in the same process within
+  the last minute (:class:`CopyMeter`; on CUDA a device-to-device copy timed with
+  events): only a same-run ratio means anything on a shared machine;
 * the speed relative to the backend's own baseline, timed in the same rounds,
   interleaved with the target: ``baseline median / target median``, so 2.0 is
   twice as fast as the baseline. The baselines: numpy-reference for a NumPy
@@ -27,9 +27,9 @@ suite's own tests use it; the asv benchmarks read the same variable).
 """
 from __future__ import annotations
 
-import functools
 import statistics
 import sys
+import time
 from typing import Callable
 
 import numpy as np
@@ -43,6 +43,7 @@ PINNED_ROWS = 32  # a pinned class count K is timed at 32 x K (32 rows of a voca
 PINNED_CLASSES = 1024  # a pinned row count R is timed at R x 1024
 MAX_ELEMENTS = 1 << 28  # a pinned shape past this (1 GiB of float32) is not timed: named, with the reason
 ROUNDS = 3  # target and baseline alternate this many times, so both see the same machine load
+COPY_REUSE_S = 60.0  # a copy measured this recently, in the same process, is reused by the next section
 SMOKE_ENV = timing.SMOKE_ENV
 TIMING_MARK = "softmax-suite speed: timing"
 
@@ -118,15 +119,33 @@ def announce_on_stderr(shape: str, path: str) -> None:
     print(f"{TIMING_MARK} {shape} {path}", file=sys.stderr, flush=True)
 
 
+class CopyMeter:
+    """The plain copy that rows are a fraction of, on one device: measured on first use, and again
+    once the last measurement is ``reuse_s`` seconds old. Each measurement streams two 256 MiB
+    buffers (0.7 s on a 2-core machine); ``softmax-suite run`` times 33 sections back to back in
+    one worker, a few seconds each, so one measurement serves a minute of them, still taken on
+    the same machine within the same minute as the rows it divides."""
+
+    def __init__(self, device: str = "cpu", *, reuse_s: float = COPY_REUSE_S, clock: Callable[[], float] = time.monotonic):
+        self.device, self.reuse_s, self.clock = device, reuse_s, clock
+        self._measured: tuple[float, float] | None = None  # (when, bytes per second)
+
+    def __call__(self) -> float:
+        now = self.clock()
+        if self._measured is None or now - self._measured[0] >= self.reuse_s:
+            self._measured = (now, timing.copy_bandwidth(self.device))
+        return self._measured[1]
+
+
 def measure(adapter: Adapter, op: str, dtype: str, shapes: list[str], baseline: Adapter | None,
-            *, announce: Callable[[str, str], None] | None = None) -> dict:
+            *, announce: Callable[[str, str], None] | None = None, copy: CopyMeter | None = None) -> dict:
     """The section for one dtype: a row per (shape, path). A call that raises becomes the row's
     error (the other rows still run); a crash of the process is recorded by the parent.
-    The copy every row is a fraction of is measured once, before the first timed row: each
-    measurement streams two 256 MiB buffers (0.7 s on a 2-core machine), and a section's rows
-    are timed within seconds of each other, in the same process."""
+    ``copy`` (default: a new :class:`CopyMeter`, so one measurement for the section, before its
+    first timed row) gives the copy every row is a fraction of; the worker keeps one per device
+    across sections."""
     rows = []
-    copy = functools.cache(lambda: timing.copy_bandwidth(adapter.device))
+    copy = copy if copy is not None else CopyMeter(adapter.device)
     for shape in shapes:
         for path in PATHS:
             if announce is not None:

@@ -197,3 +197,29 @@ def test_the_copy_is_measured_once_per_section(monkeypatch):
     timed = [r for r in section["rows"] if "gbps" in r]
     assert len(timed) == 3 and calls == ["cpu"]
     assert len({r["copy_gbps"] for r in timed}) == 1
+
+
+def test_a_copy_meter_reuses_its_measurement_for_a_minute_then_measures_again(monkeypatch):
+    """``run`` times 33 sections back to back in one worker: one copy (0.7 s) serves each minute
+    of them, and a section timed later divides by a copy measured within the minute before."""
+    calls, now = [], [0.0]
+    monkeypatch.setattr(timing, "copy_bandwidth", lambda device="cpu": calls.append(device) or 1e9 * len(calls))
+    meter = speed_section.CopyMeter("cpu", clock=lambda: now[0])
+    assert meter() == 1e9 and calls == ["cpu"]
+    now[0] = speed_section.COPY_REUSE_S - 1
+    assert meter() == 1e9 and len(calls) == 1
+    now[0] = speed_section.COPY_REUSE_S + 1
+    assert meter() == 2e9 and len(calls) == 2
+
+
+def test_the_worker_shares_one_copy_between_the_sections_it_times(monkeypatch):
+    from suite.worker import Worker
+
+    calls = []
+    real = timing.copy_bandwidth
+    monkeypatch.setattr(timing, "copy_bandwidth", lambda device="cpu": calls.append(device) or real(device))
+    worker = Worker()
+    for op in ("softmax", "logsumexp"):
+        section = worker.measure_speed({"adapter": {"builtin": "numpy-reference"}, "op": op, "dtype": "float32", "shapes": ["4096x1024"]})
+        assert any("gbps" in r for r in section["rows"])
+    assert calls == ["cpu"]
