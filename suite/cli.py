@@ -11,6 +11,7 @@ Exit codes: 0 certified (``run``: every certification ran), 1 not certified,
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from pathlib import Path
@@ -457,15 +458,17 @@ def cmd_run(args) -> int:
     zoo_entries = _zoo_entries(args)
     settings = _settings(args, speed=not args.no_speed)
     certs = certify_many(requests, settings, progress=progress, on_certificate=write)
-    # Written again with the speed section and the plots, the CPUs shared out (nothing is timed now).
-    reports.write_certificates(timed, settings.jobs or default_jobs())
+    # Written again with the speed section and the plots, the CPUs shared out (nothing is timed
+    # now); the matrix beside them, unless it waits for the zoo.
+    matrix = functools.partial(reports.write_matrix, certs, unavailable, root, links)
+    reports.write_certificates(timed, settings.jobs or default_jobs(), also=[matrix] if zoo_entries is None else [])
     zoo = None
     if zoo_entries is not None:
         from suite.zoo import evaluate
 
         progress.note(f"self-validation: {len(zoo_entries)} zoo entries, correct ones over {args.zoo_seeds} seeds")
         zoo = evaluate(zoo_entries, args.zoo_seeds, args.jobs or None, progress, args.timeout)
-    reports.write_matrix(certs, unavailable, root, links, zoo)
+        matrix(zoo)
     if args.publish:
         from suite.merge import publish
 

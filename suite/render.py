@@ -92,8 +92,12 @@ def plots_html(makers: list[Callable], data, empty: str = "no accuracy data") ->
 
 
 def png_img(fig, plt) -> str:
+    # Laid out once (tight_layout, unless the maker did), not cropped with bbox_inches="tight":
+    # that draws every figure a second time, and a run draws a hundred of them.
+    if fig.get_layout_engine() is None:
+        fig.tight_layout()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
     plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 

@@ -8,6 +8,7 @@ rendering failure never loses the verdict: JSON and Markdown first, and an HTML 
 cannot be rendered becomes the Markdown with the reason."""
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -15,6 +16,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from suite.render import html_or_fallback
 from suite.render_certificate import certificate_html, certificate_markdown
@@ -90,11 +92,12 @@ def write_certificate(cert: dict, directory: Path | str | None = None, *, plots:
     return write_files(directory, files)
 
 
-def write_certificates(certs: list[tuple[dict, Path]], jobs: int = 1) -> None:
-    """``write_certificate(cert, directory)`` for every pair, over ``jobs`` processes: drawing a
+def write_certificates(certs: list[tuple[dict, Path]], jobs: int = 1, *, also: list[Callable[[], object]] = ()) -> None:
+    """``write_certificate(cert, directory)`` for every pair, and each of ``also`` (the matrix, say:
+    picklable callables, run first as they are the longest), over ``jobs`` processes: drawing a
     certificate's plots costs a second or more of CPU, and ``softmax-suite run`` writes dozens
     once the timing is done. A pool that cannot start or breaks leaves the rest to this process."""
-    pending = list(certs)
+    pending = list(also) + [functools.partial(write_certificate, cert, directory) for cert, directory in certs]
     if jobs > 1 and len(pending) > 1:
         import concurrent.futures
         import multiprocessing
@@ -102,13 +105,13 @@ def write_certificates(certs: list[tuple[dict, Path]], jobs: int = 1) -> None:
         try:
             context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
             with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-                futures = {pool.submit(write_certificate, cert, directory): i for i, (cert, directory) in enumerate(pending)}
+                futures = {pool.submit(task): i for i, task in enumerate(pending)}
                 done = {futures[f] for f in concurrent.futures.as_completed(futures) if f.exception() is None}
-            pending = [pair for i, pair in enumerate(pending) if i not in done]
+            pending = [task for i, task in enumerate(pending) if i not in done]
         except (OSError, concurrent.futures.process.BrokenProcessPool):
             pass
-    for cert, directory in pending:
-        write_certificate(cert, directory)
+    for task in pending:
+        task()
 
 
 def save_inputs(cert: dict) -> dict[str, bytes]:

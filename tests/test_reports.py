@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 from pathlib import Path
@@ -82,9 +83,11 @@ def test_a_certificate_awaiting_its_timing_is_written_without_plots_then_with_th
     page = (tmp_path / "a" / "index.html").read_text()
     assert '<img class="plot"' not in page and render_certificate.PLOTS_LATER in page and 'id="properties"' in page
     assert json.loads((tmp_path / "a" / "certificate.json").read_text())["verdict"] == good["verdict"]
-    reports.write_certificates([(good, tmp_path / "a"), (good, tmp_path / "b"), (good, tmp_path / "c")], jobs=2)
+    matrix = functools.partial(reports.write_matrix, [good], {}, tmp_path / "m")
+    reports.write_certificates([(good, tmp_path / "a"), (good, tmp_path / "b"), (good, tmp_path / "c")], jobs=2, also=[matrix])
     for name in "abc":
         assert (tmp_path / name / "index.html").read_text().count('<img class="plot"') >= 2
+    assert json.loads((tmp_path / "m" / "matrix.json").read_text())["certificates"][0]["verdict"] == good["verdict"]
 
 
 def test_html_without_accuracy_data(good):
