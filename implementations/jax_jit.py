@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 
+from suite import backends
 from suite.adapter import backend_adapter
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
@@ -32,6 +33,14 @@ def _jax():
 
     jax.config.update("jax_enable_x64", True)
     return jax
+
+
+def from_numpy(a):
+    """The JAX backend's conversion, once float64 is on: an adapter first used through its
+    conversion (grad_cross_backend compares another backend's gradients with it) would
+    otherwise get a float64 array as float32, and a jitted VJP traced before the switch."""
+    _jax()
+    return backends.get("jax").conversions("cpu").from_numpy(a)
 
 
 @functools.cache
@@ -143,5 +152,6 @@ ADAPTER = backend_adapter(
     unavailable_reason=_unavailable,
     description="JAX's public API as documented: jax.jit of jax.nn, jax.nn.softmax(x / t) in one jit, jax.random.categorical on the logits in their dtype; no workaround",
     versions=lambda: {"jax": _jax().__version__},
+    from_numpy=from_numpy,
     examples_scale=0.3,  # every new shape is an XLA compile
 )

@@ -71,5 +71,6 @@ ADAPTER = backend_adapter(
         "returns NaN near r_max), 16-bit logits sampled in float32 (jax.random.categorical is biased on bfloat16)"
     ),
     versions=jax_jit.ADAPTER.versions,
+    from_numpy=jax_jit.from_numpy,
     examples_scale=jax_jit.ADAPTER.examples_scale,
 )

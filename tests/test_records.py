@@ -3,6 +3,8 @@ settings object: what every dispatcher reads must agree with what the implementa
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -105,6 +107,15 @@ def test_a_built_in_adapter_takes_its_conversions_from_its_backend_record():
     assert builtin("jax").layouts == {} and "transposed view" in builtin("torch-cpu").layouts
 
 
+def test_a_built_in_jax_adapter_converts_float64_as_float64_from_its_first_use():
+    """x64 is a process-wide JAX switch the built-ins turn on; converted before it, a float64 array
+    arrives as float32 (grad_cross_backend in a torch worker met the jax adapter that way)."""
+    code = ("import numpy as np; from suite.adapter import builtin; "
+            "print(*(builtin(n).from_numpy(np.ones(3)).dtype for n in ('jax', 'jax-workarounds')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["float64", "float64"]
+
+
 def test_an_unknown_backend_is_named_with_the_known_ones():
     with pytest.raises(ValueError, match="numpy, torch, jax"):
         backends.get("tensorflow")
@@ -160,8 +171,6 @@ def test_every_mathematics_a_record_names_exists_and_the_records_import_none_of_
     """The records name their oracle, bounds and VJPs lazily (suite/ops.py): each name resolves,
     and importing the records imports no mathematics (the pytest plugin reads them in every session)."""
     import importlib
-    import subprocess
-    import sys
 
     for record in OPS.values():
         for fn in (record.oracle, record.bound, record.normwise_bound, record.vjp, record.vjp_bound):
