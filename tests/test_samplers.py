@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from suite import dtypes as dt
 from suite import statistics as stat
 from suite.adapter import builtin, load_target
 from suite.ops import SAMPLER_OPS
@@ -153,6 +154,19 @@ def test_soft_argmax_breaks_ties_at_random():
     assert counts[0] == counts[3] == 0 and abs(counts[1] - counts[2]) < 1_000
 
 
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32"])
+def test_soft_argmax_without_ties_is_the_argmax_the_noise_would_pick(dtype):
+    """Rows without a tie skip the tie-breaking noise; the counts are those of breaking ties with it."""
+    rng = np.random.default_rng(3)
+    tied = np.tile(np.array([0.25, 0.5, 0.5] + [0.0] * 7), (64, 1))
+    y = np.concatenate([rng.dirichlet(np.full(10, 0.05), 4096), tied]).astype(dt.numpy_dtype(dtype))
+    y64 = y.astype(np.float64)
+    noisy = np.argmax(np.where(y64 == y64.max(axis=-1, keepdims=True), np.random.default_rng(9).random(y.shape), -1.0), axis=-1)
+    assert np.array_equal(sp.soft_argmax(y, 9), noisy)
+    untied = y[np.sum(y64 == y64.max(axis=-1, keepdims=True), axis=-1) == 1]
+    assert np.array_equal(sp.soft_argmax(untied, 9), np.argmax(untied.astype(np.float64), axis=-1))
 def test_verdict_is_deterministic():
     adapter = builtin("numpy-reference")
     first = _run("gumbel_max_distribution", adapter, "gumbel_max")
