@@ -43,6 +43,10 @@ PINNED_ROWS = 32  # a pinned class count K is timed at 32 x K (32 rows of a voca
 PINNED_CLASSES = 1024  # a pinned row count R is timed at R x 1024
 MAX_ELEMENTS = 1 << 28  # a pinned shape past this (1 GiB of float32) is not timed: named, with the reason
 ROUNDS = 3  # target and baseline alternate this many times, so both see the same machine load
+# Seconds of calls per round (at least one call): a 5 ms call still gets ten samples a round, and
+# run's 33 sections back to back spend about half what a 0.1 s round cost them.
+ROUND_BUDGET_S = 0.05
+SLOW_CALL_S = 0.5
 COPY_REUSE_S = 60.0  # a copy measured this recently, in the same process, is reused by the next section
 SMOKE_ENV = timing.SMOKE_ENV
 TIMING_MARK = "softmax-suite speed: timing"
@@ -66,15 +70,16 @@ def _summary(times: list[float], nbytes: int) -> dict:
 
 def _interleaved(target: timing.Call, baseline: timing.Call | None, clock) -> tuple[list[float], list[float]]:
     """Samples of the target and the baseline, taken in alternating rounds: each round at least
-    one call of each, more while within 0.1 s, so a fast call gets dozens of samples and a slow one
-    (a tenth of a second or more) one per round, ROUNDS in all. An implementation slower than half a
-    second a call gets one round of two calls, so timing stays within --timeout (smoke mode: one
-    round of three)."""
-    budget = 0.0 if timing.smoke() else 0.1
+    one call of each, more while within ROUND_BUDGET_S, so a fast call gets dozens of samples and a
+    slow one (ROUND_BUDGET_S or more) one per round, ROUNDS in all. A call slower than SLOW_CALL_S
+    (its warm-up showed it) is timed once more, and its baseline once: at that length one call's
+    noise is small beside its time, and timing stays within --timeout (numpy's float16 softmax of
+    1024x32768 takes 3.5 s a call; smoke mode: one round of three)."""
+    budget = 0.0 if timing.smoke() else ROUND_BUDGET_S
     ours: list[float] = []
     theirs: list[float] = []
-    slow = target.first_s > 0.5
-    rounds, runs = (1, 3) if timing.smoke() else (1, 2) if slow else (ROUNDS, 1)
+    slow = target.first_s > SLOW_CALL_S
+    rounds, runs = (1, 3) if timing.smoke() else (1, 1) if slow else (ROUNDS, 1)
     for _ in range(rounds):
         ours += timing.sample_seconds(target.run, min_runs=runs, budget=budget, clock=clock)
         if baseline is not None:

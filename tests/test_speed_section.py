@@ -223,3 +223,23 @@ def test_the_worker_shares_one_copy_between_the_sections_it_times(monkeypatch):
         section = worker.measure_speed({"adapter": {"builtin": "numpy-reference"}, "op": op, "dtype": "float32", "shapes": ["4096x1024"]})
         assert any("gbps" in r for r in section["rows"])
     assert calls == ["cpu"]
+
+
+def test_a_slow_call_is_timed_once_more_and_a_fast_one_over_every_round(monkeypatch):
+    """Past SLOW_CALL_S a call (its warm-up says so) gets one timed call, and its baseline one; a
+    fast call gets at least one call in each of the ROUNDS rounds, target and baseline alternating."""
+    monkeypatch.delenv(speed_section.SMOKE_ENV, raising=False)
+    calls = []
+
+    def call(name, first_s):
+        return timing.Call(None, "softmax", "cold", lambda: calls.append(name), 0, first_s)
+
+    def clock(seconds):
+        return lambda run: (run(), seconds)[1]  # each call "takes" seconds, without waiting
+
+    ours, theirs = speed_section._interleaved(call("target", 2.0), call("baseline", 2.0), clock(2.0))
+    assert (len(ours), len(theirs), calls) == (1, 1, ["target", "baseline"])
+    calls.clear()
+    ours, theirs = speed_section._interleaved(call("target", 0.001), call("baseline", 0.001), clock(0.001))
+    assert len(ours) >= speed_section.ROUNDS and len(theirs) >= speed_section.ROUNDS
+    assert calls[0] == "target" and "baseline" in calls[: len(calls) // 2 + 1]
