@@ -187,8 +187,8 @@ def permutation_equivariance(ctx):
     """Permuting the classes permutes softmax/log_softmax/temperature outputs the same way and
     leaves logsumexp and cross-entropy (with targets relabelled) unchanged.
 
-    Up to ELEMENTWISE_MAX (16) classes the permutation is drawn entry by entry (so it shrinks);
-    past that it comes from a seeded generator."""
+    Up to 64 classes the permutation is drawn entry by entry (so it shrinks); past that, at
+    kernel scale, it comes from a seeded generator."""
     case = draw_case(ctx, max_classes=64)
     k = case.x.shape[case.class_axis]
     if k <= sst.ELEMENTWISE_MAX:
