@@ -44,7 +44,7 @@ PINNED_CLASSES = 1024  # a pinned row count R is timed at R x 1024
 MAX_ELEMENTS = 1 << 28  # a pinned shape past this (1 GiB of float32) is not timed: named, with the reason
 ROUNDS = 3  # target and baseline alternate this many times, so both see the same machine load
 # Seconds of calls per round (at least one call): a 5 ms call still gets ten samples a round, and
-# run's 33 sections back to back spend about half what a 0.1 s round cost them.
+# a section takes about two thirds of the time 0.1 s rounds cost (0.68, six sections side by side).
 ROUND_BUDGET_S = 0.05
 SLOW_CALL_S = 0.5
 COPY_REUSE_S = 60.0  # a copy measured this recently, in the same process, is reused by the next section

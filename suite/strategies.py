@@ -78,17 +78,13 @@ def _elements(draw, n: int, strategy: st.SearchStrategy[float], seeded) -> np.nd
     return np.concatenate([np.array(head, dtype=np.float64), seeded(rng, n - ELEMENTWISE_MAX)])
 
 
-def integer_entries(n: int, low: int, high: int, *, also: int | None = None) -> st.SearchStrategy[np.ndarray]:
+# A composite at module level: st.composite reads its function's source each time it is applied
+# (2.5 ms), and cross-entropy draws targets in every example, shrink candidates included.
+@st.composite
+def integer_entries(draw, n: int, low: int, high: int, *, also: int | None = None) -> np.ndarray:
     """n int64 values in [low, high]: the first ELEMENTWISE_MAX drawn one by one (``also``, a value
     to draw on its own often, such as the top class id), the rest seeded (so 65536 rows of
     cross-entropy targets stay one small draw)."""
-    return _integer_entries(n, low, high, also)
-
-
-# Defined once: st.composite reads its function's source on every application (2.5 ms), and
-# cross-entropy draws targets in every example, shrink candidates included.
-@st.composite
-def _integer_entries(draw, n: int, low: int, high: int, also: int | None) -> np.ndarray:
     element = st.integers(low, high) if also is None else st.integers(low, high) | st.just(also)
     head = draw(st.lists(element, min_size=min(n, ELEMENTWISE_MAX), max_size=min(n, ELEMENTWISE_MAX)))
     if n <= ELEMENTWISE_MAX:
