@@ -154,11 +154,9 @@ def test_soft_argmax_breaks_ties_at_random():
     assert counts[0] == counts[3] == 0 and abs(counts[1] - counts[2]) < 1_000
 
 
-
-
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32"])
 def test_soft_argmax_without_ties_is_the_argmax_the_noise_would_pick(dtype):
-    """Rows without a tie skip the tie-breaking noise; the counts are those of breaking ties with it."""
+    """Rows without a tie skip the tie-breaking noise; every row's argmax is the one the noisy rule picks."""
     rng = np.random.default_rng(3)
     tied = np.tile(np.array([0.25, 0.5, 0.5] + [0.0] * 7), (64, 1))
     y = np.concatenate([rng.dirichlet(np.full(10, 0.05), 4096), tied]).astype(dt.numpy_dtype(dtype))
@@ -167,6 +165,8 @@ def test_soft_argmax_without_ties_is_the_argmax_the_noise_would_pick(dtype):
     assert np.array_equal(sp.soft_argmax(y, 9), noisy)
     untied = y[np.sum(y64 == y64.max(axis=-1, keepdims=True), axis=-1) == 1]
     assert np.array_equal(sp.soft_argmax(untied, 9), np.argmax(untied.astype(np.float64), axis=-1))
+
+
 def test_verdict_is_deterministic():
     adapter = builtin("numpy-reference")
     first = _run("gumbel_max_distribution", adapter, "gumbel_max")
