@@ -9,10 +9,10 @@ import io
 import math
 from typing import Callable
 
-from suite.runner import FAIL, IMPL_DEFINED, PASS, SKIP
+from suite.runner import ERROR, FAIL, IMPL_DEFINED, PASS, SKIP
 
 
-STATUS_MARK = {PASS: "pass", FAIL: "FAIL", IMPL_DEFINED: "implementation-defined", SKIP: "skipped"}
+STATUS_MARK = {PASS: "pass", FAIL: "FAIL", IMPL_DEFINED: "implementation-defined", SKIP: "skipped", ERROR: "could not decide (suite error)"}
 
 
 # A graded property that measured nothing for a dtype (low_precision_rounding on float32) is not applicable.

@@ -21,6 +21,9 @@ from suite import dtypes as dt
 from suite.adapter import Adapter
 
 PASS, FAIL, IMPL_DEFINED, SKIP = "pass", "fail", "implementation-defined", "skipped"
+# The suite itself raised (in the oracle, a bound, a property or the reporting): it could not decide
+# whether the implementation holds the property, so the outcome is neither a pass nor a failure.
+ERROR = "suite error"
 
 
 class PropertyFailed(AssertionError):
