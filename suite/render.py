@@ -7,12 +7,26 @@ import base64
 import html
 import io
 import math
+import textwrap
 from typing import Callable
 
 from suite.runner import ERROR, FAIL, IMPL_DEFINED, PASS, SKIP
 
 
 STATUS_MARK = {PASS: "pass", FAIL: "FAIL", IMPL_DEFINED: "implementation-defined", SKIP: "skipped", ERROR: "could not decide (suite error)"}
+
+
+# The compact cells of the matrix name dtypes in short; the page's legend spells them out.
+DTYPE_ABBREVIATIONS = {"float16": "f16", "bfloat16": "bf16", "float32": "f32", "float64": "f64"}
+
+
+def short_dtypes(dtypes) -> str:
+    return ", ".join(DTYPE_ABBREVIATIONS.get(d, d) for d in dtypes)
+
+
+def status_class(status: str) -> str:
+    """The CSS class of an outcome's status: a suite error has its own, never the failure's."""
+    return "suite-error" if status == ERROR else status
 
 
 # A graded property that measured nothing for a dtype (low_precision_rounding on float32) is not applicable.
@@ -93,13 +107,47 @@ def plots_html(makers: list[Callable], data, empty: str = "no accuracy data") ->
 
 def png_img(fig, plt) -> str:
     # Laid out once (tight_layout, unless the maker did), not cropped with bbox_inches="tight":
-    # that draws every figure a second time, and a run draws a hundred of them.
-    if fig.get_layout_engine() is None:
+    # that draws every figure a second time, and a run draws a hundred of them. A title wider
+    # than the room it has is wrapped first, and the figure laid out again to make room for it.
+    wrapped = fit_titles(fig)
+    if fig.get_layout_engine() is None or wrapped:
         fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
     plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _titles(fig):
+    """(text artist, centre x in pixels) of the figure's suptitle and every axes' titles."""
+    width = fig.get_figwidth() * fig.dpi
+    found = []
+    if getattr(fig, "_suptitle", None) is not None:
+        found.append((fig._suptitle, width / 2))
+    for ax in fig.get_axes():
+        box = ax.get_position()
+        for title in (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None)):
+            if title is not None and title.get_text():
+                found.append((title, (box.x0 + box.x1) / 2 * width))
+    return found
+
+
+def fit_titles(fig, margin_px: float = 6.0) -> bool:
+    """Wrap every title that is wider than the figure leaves it around its centre (a centred
+    title clips at both edges otherwise); True when one was wrapped."""
+    width = fig.get_figwidth() * fig.dpi
+    renderer = fig.canvas.get_renderer()
+    wrapped = False
+    for text, centre in _titles(fig):
+        room = 2 * min(centre, width - centre) - 2 * margin_px
+        extent = text.get_window_extent(renderer).width
+        if extent <= room or room <= 0:
+            continue
+        line = text.get_text().replace("\n", " ")
+        chars = max(12, int(len(line) * room / extent) - 1)
+        text.set_text(textwrap.fill(line, chars))
+        wrapped = True
+    return wrapped
 
 
 def plain_number(v):
@@ -120,7 +168,8 @@ table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:
 th{background:#f2f2f2}.pass{background:#e3f5e1}.fail{background:#fbe0e0;font-weight:bold}.implementation-defined{background:#fff5d6}
 .skipped{background:#eee;color:#666}.unavailable{background:#eee;color:#666}pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}
 .verdict-certified{color:#1a7f37}.verdict-not{color:#b42318}figure{margin:1em 0}figcaption{font-size:13px;color:#555}
-td.num{text-align:right}
+td.num{text-align:right}.suite-error{background:#ece4f7;color:#4b2a85}.verdict-undecided{color:#6b3fa0}
+pre.suite-error{white-space:pre-wrap}
 """
 
 

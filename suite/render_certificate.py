@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 
 from suite import speed_report
-from suite.render import LONG_VALUE_CHARS, NOT_APPLICABLE, edge_label, escape, fmt_figure, fmt_ulp, html_page, load_matplotlib, md_cell, plain_number, plots_html, png_img, status_mark
-from suite.runner import FAIL, IMPL_DEFINED, PASS, SKIP
+from suite.render_coverage import coverage_html, coverage_markdown
+from suite.render import LONG_VALUE_CHARS, NOT_APPLICABLE, STATUS_MARK, status_class, edge_label, escape, fmt_figure, fmt_ulp, html_page, load_matplotlib, md_cell, plain_number, plots_html, png_img, status_mark
+from suite.runner import ERROR, FAIL, IMPL_DEFINED, PASS, SKIP
 
 
 def not_applicable(entry: dict) -> str:
@@ -24,6 +25,10 @@ def property_detail(entry: dict) -> str:
     if entry["status"] == SKIP:
         reason = entry.get("reason", "")
         return f"n/a: {reason}" if entry.get("graded") else reason
+    undecided = [d for d, o in entry["dtypes"].items() if o["status"] == ERROR]
+    if undecided and entry["status"] != FAIL:
+        first = (entry["dtypes"][undecided[0]].get("message") or "").splitlines()
+        return f"{STATUS_MARK[ERROR]} on {', '.join(undecided)}" + (f": {first[0]}" if first else "")
     if entry["status"] == FAIL:
         for dtype, o in entry["dtypes"].items():
             if o["status"] == FAIL:
@@ -117,6 +122,16 @@ def failure_reports(cert: dict, first_per_property: bool = False) -> list[str]:
     return out
 
 
+def _suite_errors_markdown(cert: dict) -> list[str]:
+    reports = suite_error_reports(cert)
+    if not reports:
+        return []
+    lines = ["## Could not decide (suite errors)", "", "The suite raised while deciding these; they are not findings about the implementation.", ""]
+    for r in reports:
+        lines += ["```", r, "```", ""]
+    return lines
+
+
 def certificate_markdown(cert: dict) -> str:
     lines = [
         f"# softmax-suite certificate: {cert['target']} ({cert['op']})",
@@ -137,13 +152,15 @@ def certificate_markdown(cert: dict) -> str:
         "",
     ]
     if cert["reasons"]:
-        lines += ["## Why not certified", ""] + [f"- {md_cell(r)}" for r in cert["reasons"]] + [""]
+        lines += ["## Why undecided" if cert["verdict"] == "undecided" else "## Why not certified", ""] + [f"- {md_cell(r)}" for r in cert["reasons"]] + [""]
     if cert.get("load_error"):
         lines += ["```", cert["load_error"].get("details", ""), "```", ""]
+    lines += _suite_errors_markdown(cert)
     lines += ["## Properties", "", "| property | status | worst error | detail |", "|---|---|---:|---|"]
     for row in summary_rows(cert):
         lines.append("| " + " | ".join(md_cell(c) for c in row) + " |")
     lines.append("")
+    lines += coverage_markdown(cert)
     if cert["implementation_defined"]:
         lines += ["## Implementation-defined behaviours", "", "| behaviour | dtype | observed |", "|---|---|---|"]
         for b in cert["implementation_defined"]:
@@ -308,13 +325,12 @@ PLOTS_LATER = "plots: drawn when this page is written again with its speed secti
 def certificate_html(cert: dict, link_back: str | None = None, plots: bool = True) -> str:
     """The certificate's page; ``plots=False`` leaves the figures out (with a note): drawing them
     costs a second or more of CPU per certificate."""
-    verdict_class = "verdict-certified" if cert["certified"] else "verdict-not"
     parts = []
     if link_back:
         parts.append(f'<p><a href="{escape(link_back)}">&larr; conformance matrix</a></p>')
     parts += [
         f"<h1>{escape(cert['target'])} &mdash; {escape(cert['op'])}</h1>",
-        f"<h2 class=\"{verdict_class}\" id=\"verdict\">{escape(cert['verdict'])}</h2>",
+        f"<h2 class=\"{verdict_class(cert)}\" id=\"verdict\">{escape(cert['verdict'])}</h2>",
     ]
     if cert["reasons"]:
         parts.append("<ul>" + "".join(f"<li>{escape(r)}</li>" for r in cert["reasons"]) + "</ul>")
@@ -329,20 +345,25 @@ def certificate_html(cert: dict, link_back: str | None = None, plots: bool = Tru
         ("created", f"{cert['timings']['created']} ({cert['timings']['total_s']:.1f}s)"),
     ]
     parts.append("<table>" + "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in meta) + "</table>")
+    errors = suite_error_reports(cert)
+    if errors:
+        parts.append("<h2 id=\"suite-errors\">Could not decide (suite errors)</h2><p>The suite raised while deciding these; they are not findings about the implementation.</p>")
+        parts += [f"<pre class=\"suite-error\">{escape(e)}</pre>" for e in errors]
     parts.append("<h2>Properties</h2><table id=\"properties\"><tr><th>property</th><th>status</th><th>worst error</th><th>per dtype</th><th>detail</th></tr>")
     for p in cert["properties"]:
         per = " ".join(
-            f"<span class=\"{escape(o['status'])}\" title=\"{escape(o.get('message') or o.get('observation', ''))}\">{escape(d)}"
+            f"<span class=\"{escape(status_class(o['status']))}\" title=\"{escape(o.get('message') or o.get('observation', ''))}\">{escape(d)}"
             + (f" {NOT_APPLICABLE}" if o["status"] == SKIP and p.get("graded") else "")
             + "</span>"
             for d, o in p["dtypes"].items()
         )
         name = p["name"] + ("" if p["required"] else " <small>(not required)</small>")
         parts.append(
-            f"<tr><td title=\"{escape(p['statement'])}\">{name}</td><td class=\"{escape(p['status'])}\">{escape(status_mark(p))}</td>"
+            f"<tr><td title=\"{escape(p['statement'])}\">{name}</td><td class=\"{escape(status_class(p['status']))}\">{escape(status_mark(p))}</td>"
             f"<td class=\"num\">{escape(worst_cell(p))}</td><td>{per}</td><td>{escape(property_detail(p))}</td></tr>"
         )
     parts.append("</table>")
+    parts.append(coverage_html(cert))
     if cert["implementation_defined"]:
         parts.append("<h2>Implementation-defined behaviours</h2><table><tr><th>behaviour</th><th>dtype</th><th>observed</th></tr>")
         for b in cert["implementation_defined"]:
@@ -372,6 +393,37 @@ def certificate_html(cert: dict, link_back: str | None = None, plots: bool = Tru
     if cert.get("load_error"):
         parts.append(f"<pre>{escape(cert['load_error'].get('details', ''))}</pre>")
     return html_page(f"softmax-suite: {cert['target']} {cert['op']}", "\n".join(parts))
+
+
+# --------------------------------------------------------------------------- suite errors
+
+
+def suite_errors(cert: dict) -> list[dict]:
+    """{"property", "dtype", "message"} for each (property, dtype) the suite could not decide: the
+    certificate's list where it has one, else the outcomes marked ERROR (older certificates: none)."""
+    if cert.get("suite_errors"):
+        return list(cert["suite_errors"])
+    return [
+        {"property": p["name"], "dtype": d, "message": o.get("message", "")}
+        for p in cert["properties"]
+        for d, o in p["dtypes"].items()
+        if o["status"] == ERROR
+    ]
+
+
+def suite_error_reports(cert: dict) -> list[str]:
+    """Each undecided (property, dtype): 'could not decide (suite error)', and the suite's message
+    and traceback; a bug in the suite, not a finding about the implementation."""
+    return [
+        f"{e['property']} ({e['dtype']}): {STATUS_MARK[ERROR]} - a bug in the suite, not in {cert['implementation']}\n{e.get('message', '').rstrip()}"
+        for e in suite_errors(cert)
+    ]
+
+
+def verdict_class(cert: dict) -> str:
+    if cert["verdict"] == "undecided":
+        return "verdict-undecided"
+    return "verdict-certified" if cert["certified"] else "verdict-not"
 
 
 def dtypes_cell(cert: dict) -> str:

@@ -1,0 +1,133 @@
+"""What a certificate covered, for its coverage section (Markdown and HTML): dtypes, how many
+examples each property drew, the kernel-scale size passes, layouts, the logit regimes the
+accuracy measurement saw, and the error profile's grid. Every figure comes from the certificate
+(its ``sizes``, ``accuracy``, ``timings`` and the outcomes' ``stats``) or from the profile it
+names; what the certificate does not record is said to be unrecorded, never estimated."""
+from __future__ import annotations
+
+from suite.render import escape, fmt_ulp, md_cell, plain_number
+from suite.runner import ERROR, FAIL, IMPL_DEFINED, PASS, SKIP
+
+
+REGIME_NOTE = "outputs measured in each regime of logits, by each property that records them (its count_*.REGIME statistics)"
+
+
+def _profile_examples(profile: str) -> int | None:
+    from suite.profiles import PROFILES
+
+    return PROFILES.get(profile, {}).get("max_examples")
+
+
+def _count(cert: dict, *statuses: str) -> int:
+    return sum(1 for p in cert["properties"] for o in p["dtypes"].values() if o["status"] in statuses)
+
+
+def examples_line(cert: dict) -> str:
+    """How many examples: the profile's per property and dtype, and what ran, from the outcomes."""
+    drawn = [p for p in cert["properties"] if p.get("kind") == "hypothesis" and p["status"] != SKIP]
+    probes = [p for p in cert["properties"] if p.get("kind") in ("probe", "fixed") and p["status"] != SKIP]
+    base = _profile_examples(cert["profile"])
+    said = f"profile {cert['profile']}, seed {cert['seed']}: "
+    said += f"{base} drawn examples per property and dtype" if base else "drawn examples per property and dtype"
+    said += " (a property may scale its count down, to 5 at least; the certificate does not record the count run)" if base else ""
+    recorded = _recorded_examples(cert)
+    if recorded:
+        said += f"; recorded by the outcomes: {recorded} examples in all"
+    outcomes = f"{_count(cert, PASS, FAIL, IMPL_DEFINED, ERROR)} (property, dtype) outcomes decided or observed, {_count(cert, SKIP)} skipped"
+    return f"{said}. {len(drawn)} properties on drawn inputs, {len(probes)} on fixed inputs; {outcomes}."
+
+
+def _recorded_examples(cert: dict) -> int:
+    """The examples the outcomes say they ran (an outcome's ``examples``: a count, or a count per pass)."""
+    total = 0
+    for p in cert["properties"]:
+        for o in p["dtypes"].values():
+            n = o.get("examples")
+            total += sum(n.values()) if isinstance(n, dict) else (n or 0)
+    return total
+
+
+def sizes_line(cert: dict) -> str:
+    sizes = cert.get("sizes")
+    if not sizes:
+        return "not recorded (a certificate from before schema 1.1)"
+    passes = ", ".join(sizes.get("passes") or []) or "none"
+    line = (
+        f"kernel-scale passes {passes}: {sizes.get('examples')} examples each per property and dtype, "
+        f"up to {sizes.get('budget'):,} elements per example"
+    )
+    pinned = [f"{k} {', '.join(map(str, sizes.get(k) or []))}" for k in ("classes", "rows") if sizes.get(k)]
+    return line + ("; pinned " + "; ".join(pinned) if pinned else "; no sizes pinned (--classes, --rows)")
+
+
+def layouts_line(cert: dict) -> str:
+    if cert.get("layouts"):
+        return ", ".join(cert["layouts"])
+    entry = next((p for p in cert["properties"] if p["name"] == "layouts"), None)
+    if entry is None or entry["status"] == SKIP:
+        return "the layouts property did not run" + (f" ({entry.get('reason')})" if entry and entry.get("reason") else "")
+    statement = " ".join(entry.get("statement", "").split())
+    said = statement.split(": ", 1)[1].split(". ")[0] if ": " in statement else statement
+    return f"every layout the backend expresses, on {', '.join(entry['dtypes'])}: {said}"
+
+
+def regime_table(cert: dict) -> tuple[list[str], list[list[str]]]:
+    """Header and one row per (property, regime): outputs measured, per dtype."""
+    from suite.strategies import REGIMES
+
+    counts: dict[tuple[str, str], dict[str, float]] = {}
+    for p in cert["properties"]:
+        for dtype, o in p["dtypes"].items():
+            for key, value in (o.get("stats") or {}).items():
+                family, _, regime = key.partition(".")
+                if family.startswith("count_") and regime in REGIMES and not family.endswith("_mixed"):
+                    counts.setdefault((p["name"], regime), {})[dtype] = value
+    dtypes = [d for d in cert["dtypes"] if any(d in c for c in counts.values())]
+    header = ["property", "regime"] + dtypes
+    rows = [[name, regime] + [f"{int(c[d]):,}" if d in c else "-" for d in dtypes] for (name, regime), c in counts.items()]
+    return header, rows
+
+
+def error_profile_line(cert: dict) -> str:
+    parts = []
+    for dtype, a in (cert.get("accuracy") or {}).items():
+        if "n" not in a:
+            continue
+        mags = [plain_number(m) for m in a.get("magnitude", [])]
+        span = f", max|x| from {fmt_ulp(min(mags))} to {fmt_ulp(max(mags))}" if mags else ""
+        parts.append(f"{dtype}: {a['n']:,} outputs over {len(mags)} rows{span}")
+    return "; ".join(parts) or "not measured"
+
+
+def coverage_items(cert: dict) -> list[tuple[str, str]]:
+    from suite.render_certificate import dtypes_cell
+
+    time_s = sum((cert.get("timings") or {}).get("units_s", {}).values())
+    return [
+        ("dtypes", dtypes_cell(cert)),
+        ("examples", examples_line(cert)),
+        ("sizes", sizes_line(cert)),
+        ("layouts", layouts_line(cert)),
+        ("error profile grid", error_profile_line(cert)),
+        ("time", f"{time_s:.1f} worker-seconds over the properties (shrinking included)"),
+    ]
+
+
+def coverage_markdown(cert: dict) -> list[str]:
+    lines = ["## Coverage", ""] + [f"- **{k}**: {md_cell(v)}" for k, v in coverage_items(cert)] + [""]
+    header, rows = regime_table(cert)
+    if rows:
+        lines += [f"Regimes: {REGIME_NOTE}.", "", "| " + " | ".join(header) + " |", "|---|---|" + "---:|" * (len(header) - 2)]
+        lines += ["| " + " | ".join(rows_) + " |" for rows_ in rows] + [""]
+    return lines
+
+
+def coverage_html(cert: dict) -> str:
+    items = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in coverage_items(cert))
+    parts = [f"<h2 id=\"coverage\">Coverage</h2><table class=\"coverage\">{items}</table>"]
+    header, rows = regime_table(cert)
+    if rows:
+        parts.append(f"<p>Regimes: {escape(REGIME_NOTE)}.</p><table id=\"regimes\"><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
+        parts += ["<tr>" + "".join(f"<td class=\"num\">{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
+        parts.append("</table>")
+    return "\n".join(parts)
