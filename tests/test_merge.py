@@ -36,9 +36,30 @@ def test_two_machines_give_two_labelled_columns_with_links(cert, tmp_path, capsy
     assert "numpy-reference (cpu on ci-runner)" in md and "numpy-reference (cpu on gpu-box)" in md
     assert "Certificates from 2 machines" in md
     assert "[certified](../cpu/numpy-reference/logsumexp/index.html)" in md
-    assert "**torch-cuda**: no CUDA device" in md  # unavailable there, and covered nowhere
-    assert "**numpy-reference**: x" not in md  # covered by a certificate
-    assert "| versions | numpy" in md and "| device | cpu" in md
+    assert "| **torch-cuda** | unavailable: no CUDA device |" in md  # unavailable there, and covered nowhere
+    assert "unavailable: x" not in md  # covered by a certificate
+    # the summary grid: versions and device with each implementation, the verdict linked to its certificate
+    assert "| **numpy-reference (cpu on ci-runner)** (references)<br>numpy " in md and "<br>cpu (" in md
+    assert "| **[certified](../cpu/numpy-reference/logsumexp/index.html)** |" in md
+
+
+def test_the_published_page_names_no_machine_path(cert, tmp_path, monkeypatch):
+    """The published page's command has relative paths only (a folder outside the working
+    directory by its name), says how its certificates were made, and anchors each Bugs found
+    entry where the grid links."""
+    from suite import bugs_found
+    from suite.merge import publish, relative_command
+
+    bug = bugs_found.BUGS[0]
+    monkeypatch.setattr(bugs_found, "bugs_section", lambda bugs=None: f"## Bugs found\n\n### {bug.title}\n")
+    command = f"softmax-suite matrix {tmp_path / 'run-main'} reports/cpu --publish {tmp_path / 'docs' / 'm.md'}"
+    publish([cert], {}, tmp_path / "docs" / "m.md", command)
+    text = (tmp_path / "docs" / "m.md").read_text()
+    assert str(tmp_path) not in text and "/tmp" not in text
+    assert "Made with: softmax-suite matrix run-main reports/cpu --publish m.md" in text.splitlines()[0]
+    assert "## How this page was made" in text and "softmax-suite run --implementations numpy-reference --profile ci --seed 0" in text
+    assert f'<a id="bug-{bug.key}"></a>\n\n### {bug.title}' in text
+    assert relative_command("x --report=/abs/out ~/r", base=tmp_path) == "x --report=out r"
 
 
 def test_one_machine_keeps_plain_columns_and_the_newer_certificate_counts(cert, tmp_path):

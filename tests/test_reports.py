@@ -158,7 +158,8 @@ def test_matrix(good, bad, tmp_path):
     assert "fully_masked_row" in md and "posinf_logit" in md and "NaN" in md
     assert "torch-cuda" in md and "no CUDA device visible" in md
     page = (tmp_path / "matrix.html").read_text()
-    assert 'class="matrix"' in page and "unavailable" in page and "x/index.html" in page
+    assert 'id="grid"' in page and 'class="matrix details"' in page and "unavailable" in page and "x/index.html" in page
+    assert md.index("## Summary") < md.index("## Details per op") and "| **torch-cuda** | unavailable: no CUDA device visible |" in md
     data = json.loads((tmp_path / "matrix.json").read_text())
     assert data["unavailable"] == unavailable
     assert {c["verdict"] for c in data["certificates"]} == {"certified", "not certified"}
@@ -227,7 +228,7 @@ def test_grade_and_figure_are_the_same_measure(graded_good, tmp_path):
     assert row[2] == shown
     reports.write_matrix([graded_good], {}, tmp_path)
     matrix = (tmp_path / "matrix.md").read_text()
-    assert f"| pass, grade A (max {shown}) |" in matrix
+    assert "| ulp_accuracy | pass, A [1] |" in matrix and f"- [1] ulp_accuracy: pass, grade A (max {shown})" in matrix
     # the error profile's rows rank implementations; the conditioning-dominated plain max ULP is not a row
     assert "| error profile: bound used | max " in matrix and "| error profile: ULP, shift excused | max " in matrix
     assert "error profile: max ULP" not in matrix
@@ -241,7 +242,7 @@ def test_graded_property_that_measures_nothing_reads_n_a(graded_good, tmp_path):
     assert rounding["dtypes"]["float32"]["status"] == "skipped" and rounding["dtypes"]["float32"]["grade"] == ""
     assert "n/a on float32" in render_certificate.property_detail(rounding)
     reports.write_matrix([graded_good], {}, tmp_path)
-    assert "; n/a on float32 |" in (tmp_path / "matrix.md").read_text()
+    assert "low_precision_rounding: pass, grade faithful (max 0.5 ULP); n/a on float32\n" in (tmp_path / "matrix.md").read_text()
     # measured on no dtype at all: n/a with the reason, in the certificate and the matrix
     only32 = copy.deepcopy(graded_good)
     entry = _entry(only32, "low_precision_rounding")
@@ -313,7 +314,7 @@ def test_declared_unsupported_dtypes_are_recorded_not_run(tmp_path):
     assert all("bfloat16" not in p["dtypes"] for p in cert["properties"])
     reports.write_certificate(cert, tmp_path)
     assert "(unsupported: bfloat16)" in (tmp_path / "certificate.md").read_text()
-    assert "(unsupported: bfloat16)" in render_matrix.matrix_markdown([cert], {})
+    assert "| f16, f32, f64 (unsupported: bf16) |" in render_matrix.matrix_markdown([cert], {})
     with pytest.raises(UsageError, match="unknown dtype 'float8'"):
         certify("implementations.numpy_reference:softmax", "softmax", unsupported_dtypes=["float8"])
 
