@@ -14,11 +14,31 @@ convention of every major framework (PyTorch's accumulate type, XLA's and
 oneDNN's reductions), and u_p itself for float32 and float64. The model is the
 shifted algorithm carried out in u_w on the exact input (the input is exact:
 no condition number of the input enters), then rounded to the output dtype
-faithfully: for 16-bit outputs one more ULP of the output (a correctly rounded
-result needs half; faithful admits one intermediate rounded to 16 bits, as
-PyTorch's CPU kernels do for a half log-sum and on non-last axes). An implementation that
-rounds its intermediates (the shift, the exponentials, the sum) to 16 bits is
-outside this model; docs/error-analysis.md sec. 2.6 states what happens to it.
+faithfully: for 16-bit outputs one more ULP of the output.
+
+**What certified means.** The error is within a tolerance that every sound
+design meets; the allowance is the largest of theirs. Sound designs are: any
+summation order (sequential, pairwise, blocked, online: the sum is charged its
+recursive worst case, n - 1 roundings, for any order), a division or a
+multiplication by a rounded reciprocal, a streaming log-add-exp for logsumexp,
+and for 16-bit outputs float32 reductions whose elementwise intermediates are
+rounded to the output dtype (h = u_p), each charged at its own magnitude:
+
+  shift      z_j = fl16(x_j - a)      h g_j absolute in the exponent: relative h g_j in exp(z_j)
+  exponential e_j = fl16(exp(z_j))    relative h; below r_min absolute min(h r_min, e_j)
+  sum        S = fl16(sum_j e_j)      relative h (the float32 sum's result stored, as jnp.sum gives)
+  log S      L = fl16(log S)          absolute h L
+  1/S        r = fl16(1 / S)          relative h
+  LSE        fl16(a + L), for LSE(x) - x_t   absolute h |LSE| (at most L: a is representable)
+
+(a conversion to 16 bits rounds to nearest, so these terms carry no SAFETY).
+Per entry of softmax, N_i = gamma(h (g_i + 1)) for the stored numerator, D =
+(1 + sum_j s_j N_j + sum_{e_j < r_min} min(h r_min, 2 e_j) / S)(1 + h) - 1 for
+the stored denominator, and H_i = (1 + N_i)(1 + h) / (1 - D) - 1 (the reciprocal's
+h); the log domain gets -log(1 - D) + h (L - log(1 - D)) for log S, plus h g_i
+(log_softmax's shift) or h g_t (cross-entropy's gap). None of these grows with
+n: a sum accumulated in 16 bits (error up to (n - 1) h) is outside the model
+and rejected on long rows. docs/error-analysis.md sec. 2.6 derives them.
 
 Per output, with c the count of roundings the analysis charges (all exact
 bounds on a rounded operation except exp of a perturbed argument), the
@@ -26,17 +46,21 @@ allowance is one ULP of a 16-bit output at |y| (the final rounding) plus
 SAFETY * gamma(c u_w) |y|, gamma(t) = t / (1 - t) (Higham's gamma_n, so the
 bound is rigorous at every order where c u_w < 1), where c is
 
-  softmax      g_i + n + w + 3                       (relative to s_i)
-  log_softmax  g_i + n + w + L + |y_i| + 1           (absolute)
-  logsumexp    n + w + L + |y| + 1                   (absolute)
-  cross_entropy n + w + L + g_t + |c| + 1            (absolute; plus min(2u_w|LSE|, L) for LSE(x) - x_t)
+  softmax      g_i + n + w + 3                       (relative to s_i; times (1 + H_i) for 16-bit outputs)
+  log_softmax  g_i + n + w + L + |y_i| + 1           (absolute; plus the 16-bit log S and h g_i)
+  logsumexp    n + w + L + |y| + 1                   (absolute; plus the 16-bit log S)
+  cross_entropy n + w + L + g_t + |c| + 1            (absolute; plus min((2u_w + h)|LSE|, L) for LSE(x) - x_t)
+
+and for logsumexp at least the streaming log-add-exp's 2 gamma((n - 1) u_w)(|y| + 2):
+step k rounds at |y_k|, and reaches y damped by e^(y_k - y), |y_k| e^(y_k - y) <= |y| + 1/e.
 
 SAFETY = 2 admits faithful rather than correctly rounded exp and log, and
 other summation orders (online rescaling, blocks); the sum itself is charged
 its recursive worst case, n - 1 roundings, which pairwise or blocked sums only
 improve on. Nothing grows with |x|: the allowances stay inside the output's
-range at every magnitude (a probability is allowed at most
-SAFETY gamma(c u_w) s_i plus one ULP of it).
+range at every magnitude (a float32 or float64 probability is allowed at most
+about 1% of itself, a float16 one 8%, a bfloat16 one 75% at gaps near 104,
+where its stored shift is off by h g_i).
 
 Outputs in the subnormal range may be flushed to zero (a reported behaviour,
 ``subnormal_outputs``) or rounded to the subnormal grid: an entry whose exact
@@ -111,6 +135,7 @@ class RowTerms:
     w: np.ndarray  # sum_j s_j g_j
     log_sum: np.ndarray  # L = log sum_j exp(-g_j)
     spread: np.ndarray  # d = a - min_j x_j over finite entries
+    axis: int = -1  # the class axis the per-row quantities were reduced over
 
 
 def row_terms(x: np.ndarray, axis: int = -1) -> RowTerms:
@@ -133,14 +158,14 @@ def row_terms(x: np.ndarray, axis: int = -1) -> RowTerms:
     nan_rows = np.any(np.isnan(v), axis=axis, keepdims=True)
     if np.any(nan_rows):
         s = np.where(nan_rows, np.nan, s)
-    return RowTerms(n, a, gap, s, w, log_sum, spread)
+    return RowTerms(n, a, gap, s, w, log_sum, spread, axis)
 
 
 def _finite_row_terms(v: np.ndarray, axis: int) -> RowTerms:
     """row_terms of an all-finite float64 array, in place and in few passes (kernel-scale rows)."""
     if v.shape[axis] == 0:
         zeros = np.zeros(v.shape[:axis % v.ndim] + (1,) + v.shape[axis % v.ndim + 1 :])
-        return RowTerms(zeros, zeros, v, v, zeros, np.zeros_like(zeros), zeros)
+        return RowTerms(zeros, zeros, v, v, zeros, np.zeros_like(zeros), zeros, axis)
     with np.errstate(over="ignore", invalid="ignore"):
         a = np.max(v, axis=axis, keepdims=True)
         d = np.subtract(v, a, out=v)  # x_j - a <= 0 (may overflow to -inf: then exp gives 0)
@@ -155,7 +180,7 @@ def _finite_row_terms(v: np.ndarray, axis: int) -> RowTerms:
         w = np.sum(product, axis=axis, keepdims=True)
         spread = np.max(gap, axis=axis, keepdims=True)
     n = np.full_like(a, v.shape[axis])
-    return RowTerms(n, a, gap, s, w, np.log(total), spread)
+    return RowTerms(n, a, gap, s, w, np.log(total), spread, axis)
 
 
 def gamma(count, u: float) -> np.ndarray:
@@ -191,12 +216,81 @@ def _subnormal_allowance(s: np.ndarray, allowed: np.ndarray, dtype: str) -> np.n
     return np.where(reaches, s + dt.smallest_subnormal(dtype), 0.0)
 
 
+# ---------------------------------------------------------------------------
+# 16-bit intermediates (docs/error-analysis.md, sec. 2.6). A 16-bit output may come from a design
+# that rounds its elementwise intermediates to the output dtype (unit roundoff h = u_p), each
+# charged at its own magnitude: the shift z_j = x_j - a (absolute h g_j in the exponent, a
+# relative h g_j in exp(z_j)), the exponential e_j (relative h, or below the normal range r_min at
+# most min(h r_min, e_j) absolute), log S (absolute h L), 1/S (relative h). Reductions stay in
+# float32; a conversion to 16 bits rounds to nearest (IEEE 754), so these terms carry no SAFETY.
+# ---------------------------------------------------------------------------
+
+# exp(-104) is below half of float32's smallest subnormal: no larger gap reaches a float32 sum
+# (a faithful exp may return 2**-149 there, nothing a sum S >= 1 notices)
+LARGEST_FLOAT32_GAP = 104.0
+
+
+def sixteen_bit_roundoff(dtype: str) -> float:
+    """h: the unit roundoff of a 16-bit output, to which a sound design may round its elementwise
+    intermediates; 0 for float32 and float64 outputs, whose intermediates u_w already counts."""
+    return dt.unit_roundoff(dtype) if rounds_to_output(dtype) else 0.0
+
+
+def _stored_term_error(t: RowTerms, dtype: str) -> np.ndarray:
+    """N_j = gamma(h (g_j + 1)): the relative error of exp(fl16(x_j - a)) stored in 16 bits, the
+    shift's h g_j in the exponent (e^t - 1 <= t / (1 - t)) and the store's h (gaps capped at 104,
+    past which the float32 exponential is 0). Past r_min the store is absolute: _stored_sum_error."""
+    return gamma(np.minimum(t.gap, LARGEST_FLOAT32_GAP) + 1, sixteen_bit_roundoff(dtype))
+
+
+def _stored_sum_error(t: RowTerms, dtype: str) -> np.ndarray:
+    """D >= |S_stored - S| / S for S summed in float32 from 16-bit exponentials and itself stored in
+    16 bits, the float32 sum's own error aside (keepdims): (1 + sum_j s_j N_j + sum_{e_j < r_min}
+    min(h r_min, 2 e_j) / S)(1 + h) - 1. Below the normal range a stored e_j is off by at most half a
+    subnormal spacing, h r_min, and by at most e_j itself where it rounds to 0; 2 e_j covers the
+    shift's perturbation of e_j (at most e^(h 104) <= 1.5). The last h is S written in the 16-bit
+    dtype (a float32 reduction whose result has the input's dtype, as jnp.sum gives)."""
+    h = sixteen_bit_roundoff(dtype)
+    tiny = dt.smallest_normal(dtype)
+    with np.errstate(all="ignore"):
+        total = np.exp(t.log_sum)  # S >= 1
+        live = t.s > 0
+        relative = np.sum(np.where(live, t.s * _stored_term_error(t, dtype), 0.0), axis=t.axis, keepdims=True)
+        below = live & (t.s * total < tiny)
+        absolute = np.sum(np.where(below, np.minimum(h * tiny / total, 2 * t.s), 0.0), axis=t.axis, keepdims=True)
+    return (1 + relative + absolute) * (1 + h) - 1
+
+
+def _sixteen_bit_softmax(t: RowTerms, dtype: str) -> np.ndarray:
+    """H_i = (1 + N_i)(1 + h) / (1 - D) - 1 relative to s_i: the stored numerator (N_i), 1/S rounded
+    to 16 bits (h; a float32 division is counted in u_w), the stored denominator (D)."""
+    h = sixteen_bit_roundoff(dtype)
+    with np.errstate(all="ignore"):
+        d = _stored_sum_error(t, dtype)
+        return np.where(d < 1, (1 + _stored_term_error(t, dtype)) * (1 + h) / (1 - d) - 1, np.inf)
+
+
+def _sixteen_bit_log_sum(t: RowTerms, dtype: str) -> np.ndarray:
+    """-log(1 - D) + h (L - log(1 - D)): the absolute error of log S_stored rounded to 16 bits, the
+    float32 parts aside (keepdims): log(1 + D) <= -log(1 - D), and the store of log S at its own
+    magnitude, L plus that error. 0 for float32 and float64 outputs."""
+    if not rounds_to_output(dtype):
+        return np.zeros_like(t.log_sum)
+    h = sixteen_bit_roundoff(dtype)
+    with np.errstate(all="ignore"):
+        d = _stored_sum_error(t, dtype)
+        perturbed = np.where(d < 1, -np.log1p(-np.minimum(d, 1)), np.inf)
+    return perturbed + h * (t.log_sum + perturbed)
+
+
 # exp(-746) is 0 in float64: no entry with s_j > 0 has a larger gap
 LARGEST_LIVE_GAP = 746.0
 
 
 def _softmax_from_terms(t: RowTerms, dtype: str, magnitude: np.ndarray | None = None) -> np.ndarray:
-    """2 gamma((g_i + n + w + 3) u_w) s_i, one ULP of a 16-bit output, and the subnormal allowance.
+    """(1 + 2 gamma((g_i + n + w + 3) u_w))(1 + H_i) - 1 relative to s_i, one ULP of a 16-bit output,
+    and the subnormal allowance; H_i (0 for float32 and float64) is the 16-bit intermediates' share
+    (``_sixteen_bit_softmax``).
 
     gamma(c u) <= c u / (1 - c_max u) for every c <= c_max, so one factor per row, taken at the
     largest count of an entry that can have s_i > 0, keeps the bound rigorous at every order."""
@@ -210,6 +304,9 @@ def _softmax_from_terms(t: RowTerms, dtype: str, magnitude: np.ndarray | None = 
         relative = np.minimum(t.gap, LARGEST_LIVE_GAP)
         relative += row
         relative *= scale
+        if rounds_to_output(dtype):
+            sixteen = _sixteen_bit_softmax(t, dtype)
+            relative += sixteen * (1 + relative)
         own = np.multiply(s, relative)
         if not np.all(np.isfinite(scale)):
             # rows with no bound left (n u_w >= 1): entries with s_i = 0 still get 0, not 0 * inf
@@ -226,27 +323,44 @@ def softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
 
 
 def log_softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
-    """Bound on |log_softmax_hat_i - log_softmax_i|, same shape as x."""
+    """Bound on |log_softmax_hat_i - log_softmax_i|, same shape as x: the shifted algorithm in u_w,
+    and for 16-bit outputs the stored log S and exponentials (_sixteen_bit_log_sum) and the shift
+    fl16(x_i - a) at its own magnitude, h g_i."""
     t = row_terms(x, axis)
     y = t.gap + t.log_sum  # |log_softmax_i| = g_i + L, no cancellation
     with np.errstate(invalid="ignore", over="ignore"):
         working = _absolute(t, dtype, t.gap, t.log_sum, y)
+        working = working + _sixteen_bit_log_sum(t, dtype) + sixteen_bit_roundoff(dtype) * t.gap
         bound = working + output_ulp(dtype, y + working)
     return _finite_or_zero(np.where(np.isfinite(np.asarray(x, dtype=np.float64)) | np.isnan(t.s), bound, 0.0))
 
 
+def streaming_logsumexp(t: RowTerms, dtype: str) -> np.ndarray:
+    """2 gamma((n - 1) u_w) (|y| + 2): a streaming log-add-exp, y_k = max(y_{k-1}, x_k) +
+    log1p(exp(-|y_{k-1} - x_k|)), in any order (np.logaddexp.reduce). Step k rounds at its own
+    magnitude, u(|y_k| + 1.26) (the sum u|y_k|, log1p u log 2, exp of the rounded difference
+    0.57 u), and the step's error reaches y damped by dy/dy_k = e^(y_k - y) <= 1, where
+    |y_k| e^(y_k - y) <= |y| + 1/e: at most (n - 1)(|y| + 1.63) u (keepdims)."""
+    u = working_unit_roundoff(dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return SAFETY * gamma(np.maximum(t.n - 1, 0), u) * (np.abs(t.a + t.log_sum) + 2)
+
+
 def logsumexp(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
-    """Bound on |LSE_hat - LSE|, shape of x without axis."""
+    """Bound on |LSE_hat - LSE|, shape of x without axis: the larger of the shifted algorithm's
+    (in u_w; for 16-bit outputs with its stored intermediates) and a streaming log-add-exp's."""
     t = row_terms(x, axis)
     y = np.abs(t.a + t.log_sum)
     with np.errstate(over="ignore", invalid="ignore"):
-        working = _absolute(t, dtype, t.log_sum, y)
+        shifted = _absolute(t, dtype, t.log_sum, y) + _sixteen_bit_log_sum(t, dtype)
+        working = np.maximum(shifted, streaming_logsumexp(t, dtype))
         bound = working + output_ulp(dtype, y + working)
     return np.squeeze(bound, axis=axis)
 
 
 def cross_entropy(logits: np.ndarray, targets: np.ndarray, dtype: str) -> np.ndarray:
-    """Bound on |CE_hat - CE| per row, shape (N,). Admits (a - x_t) + L and LSE(x) - x_t."""
+    """Bound on |CE_hat - CE| per row, shape (N,). Admits (a - x_t) + L and LSE(x) - x_t, and for
+    16-bit outputs the stored intermediates: a - x_t (h g_t), log S and the exponentials, LSE (h|LSE|)."""
     t = row_terms(logits, -1)
     target_gap = np.take_along_axis(t.gap, np.asarray(targets)[:, None].astype(np.intp), axis=-1)
     target_logit = np.take_along_axis(np.asarray(logits, dtype=np.float64), np.asarray(targets)[:, None].astype(np.intp), axis=-1)
@@ -255,9 +369,11 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray, dtype: str) -> np.nda
     # LSE(x) - x_t rounds LSE = a + L, an error of at most u|LSE| and, a being representable, at
     # most L itself: the admission never exceeds the loss it can lose entirely (docs sec. 2.4)
     u = working_unit_roundoff(dtype)
+    h = sixteen_bit_roundoff(dtype)
     with np.errstate(over="ignore", invalid="ignore"):
-        lse_rounding = np.minimum(SAFETY * u * lse, t.log_sum + SAFETY * gamma(t.n + t.w + 1, u))
-        working = _absolute(t, dtype, t.log_sum, target_gap, loss) + lse_rounding
+        log_sum = _sixteen_bit_log_sum(t, dtype)
+        lse_rounding = np.minimum((SAFETY * u + h) * lse, t.log_sum + SAFETY * gamma(t.n + t.w + 1, u) + log_sum)
+        working = _absolute(t, dtype, t.log_sum, target_gap, loss) + log_sum + h * target_gap + lse_rounding
         bound = working + output_ulp(dtype, loss + working)
     # a masked target has an infinite loss: it must come back exactly inf
     return np.where(np.isfinite(target_logit), bound, 0.0)[:, 0]
@@ -329,13 +445,18 @@ def normwise_softmax_constant(x: np.ndarray, axis: int = -1) -> tuple[np.ndarray
 
 
 def normwise_softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
-    """Allowed |s_hat_i - s_i|: the row's normwise bound times ||s||_inf, broadcast to x's shape."""
+    """Allowed |s_hat_i - s_i|: the row's normwise bound times ||s||_inf, broadcast to x's shape; for
+    16-bit outputs plus the row's largest s_j H_j (1 + relative), the 16-bit intermediates' share of
+    the componentwise bound, which bounds theirs in the infinity norm."""
     t = row_terms(x, axis)
     with np.errstate(invalid="ignore"):
         norm = np.max(np.where(np.isnan(t.s), 0, t.s), axis=axis, keepdims=True, initial=0)
         constant = t.n + 2 + np.minimum(t.spread, 1 / np.e) + t.w
         relative = SAFETY * gamma(constant, working_unit_roundoff(dtype))
         row = relative * norm
+        if rounds_to_output(dtype):
+            share = np.where(t.s > 0, t.s * _sixteen_bit_softmax(t, dtype), 0.0)
+            row = row + np.max(share, axis=axis, keepdims=True, initial=0) * (1 + relative)
         row = row + output_ulp(dtype, norm + row)
         entry = np.broadcast_to(row, np.shape(x)) + _subnormal_allowance(t.s, t.s * relative, dtype)
     return entry

@@ -55,22 +55,33 @@ def _used(out: np.ndarray, x: np.ndarray, dtype: str) -> dict[str, float]:
     }
 
 
+def _denominator_off(x: np.ndarray, factor: float) -> np.ndarray:
+    """long_row_denominator's bug at any size: float32 throughout, the sum times ``factor``, one rounding."""
+    w = x.astype(np.float32)
+    e = np.exp(w - w.max(-1, keepdims=True))
+    return (e / (e.sum(-1, keepdims=True) * np.float32(factor))).astype(x.dtype)
+
+
 @pytest.mark.parametrize("regime", ["uniform", "ties", "normal"])
-@pytest.mark.parametrize("dtype, classes", [("float16", 32768), ("float16", 65536), ("bfloat16", 32768)])
-def test_a_one_percent_denominator_error_is_rejected_on_long_16_bit_rows(dtype, classes, regime):
+@pytest.mark.parametrize(
+    "dtype, classes, factor",
+    [("float16", 32768, 1.01), ("float16", 65536, 1.02), ("bfloat16", 32768, 1.05)],
+)
+def test_a_wrong_denominator_is_rejected_on_long_16_bit_rows(dtype, classes, factor, regime):
+    """1% in float16 at 32768 classes (long_row_denominator.py itself), 2% at 65536, 5% in bfloat16.
+    A sound design with 16-bit intermediates is off by up to (g_i + w + 3) h plus an ULP (h = 2**-8
+    in bfloat16: 1% is 2.6 of its ULPs) and its float32 sum by 2 n 2**-24 (0.78% at 65536), so 1% is
+    inside the tolerance there (docs/error-analysis.md sec. 2.6)."""
     x = _long_rows(dtype, classes, regime)
-    used = _used(long_row_denominator.softmax(x), x, dtype)
+    out = long_row_denominator.softmax(x) if factor == 1.01 else _denominator_off(x, factor)
+    used = _used(out, x, dtype)
     if np.all(oracle.softmax(x) < dt.smallest_normal(dtype)):
         # float16 rows of 65536 tied classes: every probability (about 1/21845) is subnormal, where
         # flushing to zero is an allowed behaviour, so no entry's relative error can be checked
         assert dtype == "float16" and regime == "ties"
         return
-    # float16's ties rows are mostly subnormal outputs (s = 1/K), where flushing is allowed;
-    # the other checks still see the 1%
     rejected = {name for name, ratio in used.items() if ratio > 1}
-    assert rejected, f"1% denominator error accepted: {used}"
-    if dtype == "bfloat16" or regime != "ties":
-        assert "normwise_bound" in rejected, used
+    assert {"definition", "normwise_bound"} <= rejected, f"{factor - 1:.0%} denominator error accepted: {used}"
 
 
 @pytest.mark.parametrize("regime", ["uniform", "ties", "normal"])
@@ -100,11 +111,18 @@ def test_a_16_bit_left_to_right_sum_is_rejected_on_long_rows():
 # --- no allowance reaches the output's range ---------------------------------------------------
 
 
+# The largest share of a probability its allowance can be: 1% for float32 and float64; for 16-bit
+# outputs the stored intermediates at the largest gap a float32 exponential reaches, 104, charge
+# gamma(105 h): 0.054 in float16, 0.70 in bfloat16 (plus the ULP and the float32 terms). Below 1:
+# a normal entry is never allowed to be flushed to zero.
+ENTRY_SHARE = {"float16": 0.08, "bfloat16": 0.75, "float32": 0.01, "float64": 0.01}
+
+
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(data=st.data())
 def test_no_allowance_reaches_the_range_of_its_output(data):
     """softmax and temperature softmax: allowance < 1 (an entry's range is [0, 1]); in fact
-    below 1% of the entry plus the subnormal allowance. Log-domain outputs: below 2**-5 of
+    below ENTRY_SHARE of the entry plus the subnormal allowance. Log-domain outputs: below 2**-5 of
     max(1, |y|), i.e. a few units of the output dtype at most, never the row's spread."""
     dtype = data.draw(st.sampled_from(dt.FLOAT_DTYPES), "dtype")
     shape = data.draw(sst.shapes(max_dims=2, max_classes=4096), "shape")
@@ -113,7 +131,8 @@ def test_no_allowance_reaches_the_range_of_its_output(data):
     s = oracle.softmax(x).astype(np.float64)
     tiny = dt.smallest_normal(dtype)
     b = bounds.softmax(x, dtype)
-    assert np.all(b <= 0.01 * s + 2 * tiny), float(np.max(b - 0.01 * s))
+    relative = ENTRY_SHARE[dtype]
+    assert np.all(b <= relative * s + 2 * tiny), float(np.max(b - relative * s))
     t = data.draw(sst.temperatures(dtype, x), "temperature")
     sz = oracle.temperature_softmax(x, t).astype(np.float64)
     assert np.all(bounds.temperature_softmax(x, t, dtype) <= np.maximum(sz, 1 - sz) + 1e-12)  # never past [0, 1]
@@ -215,3 +234,62 @@ def test_working_precision_is_float32_for_16_bit_outputs():
     assert bounds.working_unit_roundoff("float64") == 2.0**-53
     assert bounds.output_ulp("bfloat16", np.array([1.0, 1.5]))[0] == 2.0**-7  # one ULP at 1
     assert bounds.output_ulp("float32", np.array([1.0]))[0] == 0  # counted in the working precision
+
+
+# --- sound designs with 16-bit intermediates and streaming reductions: the issue's numbers -----
+
+# PyTorch's float16 softmax along a non-last axis (torch.softmax(x, 0) on this column) stores
+# exp(x_j - a) and 1 / S in float16: 0.059478759765625 for an exact 0.05944247357677555 at entry 7.
+TORCH_COLUMN = np.array([-2.109375, 1.9052734375, -19328.0, 1.748046875, -1082.0, 1.240234375, 5.3984375, 2.70703125], dtype=np.float16)
+TORCH_GOT, TORCH_EXACT = 0.059478759765625, 0.05944247357677555
+
+
+def test_stored_exponentials_and_reciprocal_are_inside_the_float16_softmax_bound():
+    """1.19 ULP (3.63e-5) is inside the allowance, which charges the stored e_7 (h g_7 + h), the
+    stored exponentials, sum and reciprocal (h w + h + h + h) and one ULP: 7.8 ULP here (was 1 ULP,
+    3.06e-5). Seven times the error, past what those roundings can make at this entry, is not."""
+    assert float(oracle.softmax(TORCH_COLUMN.astype(np.float64))[7]) == pytest.approx(TORCH_EXACT, rel=1e-15)
+    for allowance in (bounds.softmax(TORCH_COLUMN, "float16")[7], bounds.normwise_softmax(TORCH_COLUMN, "float16")[7]):
+        assert abs(TORCH_GOT - TORCH_EXACT) <= allowance
+    assert 7 * abs(TORCH_GOT - TORCH_EXACT) > bounds.softmax(TORCH_COLUMN, "float16")[7]
+
+
+def test_the_rounded_reciprocal_design_gives_torchs_number():
+    """implementations/correct/rounded_reciprocal.py is the design the bound admits, and it is PyTorch's."""
+    from implementations.correct import rounded_reciprocal, stored_exponentials
+
+    assert float(rounded_reciprocal.softmax(TORCH_COLUMN[:, None], axis=0)[7, 0]) == TORCH_GOT
+    assert abs(float(stored_exponentials.softmax(TORCH_COLUMN[:, None], axis=0)[7, 0]) - TORCH_EXACT) <= bounds.softmax(TORCH_COLUMN, "float16")[7]
+
+
+# jax.nn.logsumexp on this float16 row holds S = 1.00247 in float16 (spacing 2**-10 at 1):
+# -0.0168914794921875 for an exact -0.017354407574185576, 30 ULP of the output.
+JAX_ROW = np.array([[-0.0198211669921875, -6.0234375]], dtype=np.float16)
+JAX_GOT, JAX_EXACT = -0.0168914794921875, -0.017354407574185576
+
+
+def test_a_16_bit_log_sum_is_charged_at_its_own_magnitude():
+    """4.6e-4 is inside the allowance: the stored S (h = 2**-11 of log S), exponentials and shift,
+    and log S itself at |L|, 1.0e-3 here (was one ULP of the output, 1.56e-5). Three times the error,
+    1.4e-3, is not: no stored intermediate of this row is off by that much."""
+    assert float(oracle.logsumexp(JAX_ROW.astype(np.float64))[0]) == pytest.approx(JAX_EXACT, rel=1e-14)
+    allowed = bounds.logsumexp(JAX_ROW, "float16")[0]
+    assert abs(JAX_GOT - JAX_EXACT) <= allowed < 3 * abs(JAX_GOT - JAX_EXACT)
+    from implementations.correct import sixteen_bit_log_sum
+
+    assert float(sixteen_bit_log_sum.logsumexp(JAX_ROW)[0]) == JAX_GOT
+
+
+def test_a_streaming_log_add_exp_is_inside_the_logsumexp_bound():
+    """np.logaddexp.reduce over 64 entries of 10000 in float64: 10004.158883083357 for
+    10004.158883083359 (1.43 ULP) is inside 2 gamma(63 u)(|y| + 2) = 1.40e-10 (was 2.24e-12, the
+    shifted algorithm's 2 [gamma(n + w + 1) + (L + |y|) u]); an error past (n - 1) roundings of
+    |y|, 2 gamma(63 u)(|y| + 2) and more, is not, nor is that streaming error on a row of 4 entries."""
+    x = np.full((1, 64), 10000.0)
+    got = float(np.logaddexp.reduce(x, axis=-1)[0])
+    exact = oracle.logsumexp(x)[0]  # long double: the error is 1.43 ULP, not the 1 of float64's nearest
+    assert got == 10004.158883083357 and float(exact) == 10004.158883083359
+    error = float(abs(np.longdouble(got) - exact))
+    allowed = bounds.logsumexp(x, "float64")[0]
+    assert error > 1.4 * 2.0**-39 and error <= allowed < 100 * error
+    assert bounds.logsumexp(np.full((1, 4), 10000.0), "float64")[0] < 20 * error
