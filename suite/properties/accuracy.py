@@ -75,7 +75,33 @@ def normwise_bound(ctx):
         errs = ulp.normwise_error(out, raw, case.axis) / ctx.u
         with np.errstate(invalid="ignore"):
             ctx.note_stat("max_normwise_over_bound", float(np.nanmax(errs / (2 * sharp), initial=0)))
-    assert_within(ctx, out, exact, allowed, f"{ctx.op}(x), shifted-algorithm bound of Blanchard et al.")
+    what = f"{ctx.op}(x), shifted-algorithm bound of Blanchard et al."
+    assert_within(ctx, out, exact, allowed, what + _sixteen_bit_sum_hint(case, out, exact, allowed, ctx.dtype))
+
+
+def _sixteen_bit_sum_hint(case: Case, out: np.ndarray, exact: np.ndarray, allowed: np.ndarray, dtype: str) -> str:
+    """Where a 16-bit output is past its allowance, which no design with a float32 sum leaves at any
+    row length, and within what a sum accumulated in the output dtype adds, (n - 1) u_p to first
+    order (relative for softmax, absolute in the log domain: log(1 + d) <= d): that error grows with
+    the row length, and the message says so with the question a kernel author can act on."""
+    if not bounds.rounds_to_output(dtype) or case.x.ndim == 0:
+        return ""
+    n = case.x.shape[case.class_axis]
+    summed = max(n - 1, 0) * dt.unit_roundoff(dtype)
+    g, e = np.asarray(out).astype(np.float64), np.asarray(exact, dtype=np.float64)
+    scale = np.abs(e) if case.op == "softmax" else np.ones_like(e)
+    allowed = np.broadcast_to(np.asarray(allowed, dtype=np.float64), e.shape)
+    with np.errstate(all="ignore"):
+        err = np.abs(g - e)
+        past = np.isfinite(err) & (err > allowed)
+        if not np.any(past) or not np.all(err[past] <= allowed[past] + summed * scale[past]):
+            return ""
+        worst = float(np.max(ulp.ulp_error(out, exact, dtype)[past]))
+    return (
+        f"; the error grows with the row length, {worst:.3g} ULP at {n} classes, within what a sum accumulated "
+        f"in {dtype} adds ((n - 1) u = {summed:.2g}): is the sum accumulated in {dtype}?"
+    )
+
 
 
 def fail_on_nonfinite(ctx, out: np.ndarray, exact: np.ndarray, what: str) -> None:
