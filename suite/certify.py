@@ -30,8 +30,8 @@ from suite.adapter import BACKEND_GLUE, UsageError
 from suite.isolation import CRASHED, NOT_RUN, TIMED_OUT, USAGE_ERROR, Pool, Result, Unit, outcome_of
 from suite.ops import OPS
 from suite.profiles import PROFILES
-from suite.runner import FAIL, IMPL_DEFINED, PASS, SKIP
-from suite.verdict import IMPLEMENTATION_FAILURES, POLICIES, rejects
+from suite.runner import ERROR, FAIL, IMPL_DEFINED, PASS, SKIP
+from suite.verdict import CERTIFIED, IMPLEMENTATION_FAILURES, POLICIES, certification_verdict, rejects, suite_errors_of
 
 SCHEMA_VERSION = "1.3"
 DEFAULT_TIMEOUT = None  # per profile, see default_timeout()
@@ -41,7 +41,7 @@ PROFILE_TIMEOUTS = {"dev": 180.0, "ci": 180.0, "thorough": 1800.0}
 def default_timeout(profile: str) -> float:
     """Seconds one property on one dtype may take: generous, since JAX compiles per shape and CI machines are shared."""
     return PROFILE_TIMEOUTS.get(profile, 180.0)
-STATUS_ORDER = (FAIL, IMPL_DEFINED, PASS, SKIP)
+STATUS_ORDER = (FAIL, ERROR, IMPL_DEFINED, PASS, SKIP)
 # After this many hangs in one certification the rest is not run: each would cost --timeout.
 MAX_TIMEOUTS = 3
 HUGE_TIMEOUT = 3600.0  # --huge: generating, running and checking 2**32 elements takes minutes
@@ -577,9 +577,9 @@ def _unit_status(result: Result) -> tuple[str, str]:
             return "done", ""
         return "done", f"bound used max {_fmt_ulp(acc['max_bound_used'])}, max {_fmt_ulp(acc['max_ulp_mixed'])} ULP shift excused"
     if not reply.ok:
-        return FAIL, reply.message[:120]
+        return ERROR, reply.message[:120]
     outcome = reply.body["outcome"]
-    detail = outcome["message"].splitlines()[0][:120] if outcome["status"] == FAIL else outcome.get("observation", "")[:80]
+    detail = outcome["message"].splitlines()[0][:120] if outcome["status"] in (FAIL, ERROR) else outcome.get("observation", "")[:80]
     return outcome["status"], detail
 
 
@@ -752,7 +752,9 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
     if r.load_error is not None:
         reasons.append((r.load_error["message"], None, ""))
     headline = _headline(reasons)
-    certified = not reasons
+    suite_errors = suite_errors_of({"properties": properties})
+    verdict = certification_verdict(rejected=bool(reasons), suite_errors=len(suite_errors))
+    certified = verdict == CERTIFIED
     versions = dict(suite_versions())
     versions.update(info.get("versions", {}))
     return {
@@ -775,9 +777,11 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
         "policy": policy,
         "timeout_s": timeout,
         "selected_properties": list(r.properties) if r.properties is not None else None,
-        "verdict": "certified" if certified else "not certified",
+        "verdict": verdict,
         "certified": certified,
         "reasons": headline,
+        # outcomes the suite could not decide (it raised): property, dtype, message with traceback
+        "suite_errors": suite_errors,
         "load_error": r.load_error,
         "library_versions": versions,
         "implementation_versions": dict(info.get("versions", {})),

@@ -6,7 +6,9 @@
     softmax-suite bench init TARGET --op OP  asv benchmarks of your own kernel, in your repository
 
 Exit codes: 0 certified (``run``: every certification ran), 1 not certified,
-2 usage error (one line on stderr naming the problem and the fix).
+2 usage error (one line on stderr naming the problem and the fix), 3 the suite
+could not decide (it raised: a bug of the suite or a missing extra, shown with
+its traceback and what to install or report; never blamed on the implementation).
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from pathlib import Path
 from suite.adapter import UsageError, builtin_adapters
 from suite.ops import OPS
 
-EXIT_OK, EXIT_NOT_CERTIFIED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_NOT_CERTIFIED, EXIT_USAGE, EXIT_SUITE_ERROR = 0, 1, 2, 3
 
 DESCRIPTION = """\
 softmax-suite: a conformance suite for softmax, log_softmax, logsumexp,
@@ -41,7 +43,11 @@ implementation: {builtins}):
 {contracts}
 
 exit status: 0 certified, 1 not certified (a required property failed, or the
-implementation crashed, hung or raised on valid input), 2 usage error.
+implementation crashed, hung or raised on valid input), 2 usage error, 3 undecided:
+the suite itself raised on some property (a missing extra or a bug of the suite;
+the error, its traceback and what to install or report are printed and kept in
+the certificate's suite_errors), so it cannot say whether the implementation is
+right. A failure elsewhere still decides: not certified, suite errors listed.
 
 examples:
   softmax-suite certify implementations.numpy_reference:softmax --op softmax
@@ -60,7 +66,8 @@ writes, under --report (default reports/):
 
 exit status: 0 when the matrix and certificates were written (verdicts are in
 the matrix; with --check, 1 when any implementation was not certified for an
-op), 2 usage error.
+op, else 3 when the suite could not decide one), 2 usage error, 3 the suite
+itself failed (traceback printed; a bug of the suite or a missing extra).
 """
 
 
@@ -286,6 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("softmax-suite: interrupted; no report was written or changed for unfinished work", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the suite's own failure, never a verdict
+        from suite.runner import suite_error_message
+
+        print(f"softmax-suite: {suite_error_message(exc)}", file=sys.stderr)
+        return EXIT_SUITE_ERROR
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
@@ -350,19 +362,40 @@ def cmd_certify(args) -> int:
         print()
         print("\n\n".join(failures))
     print()
+    from suite.verdict import EXIT_STATUS
+
+    _print_suite_errors(cert["suite_errors"])
+    print(f"{cert['target']} {cert['op']}: {cert['verdict'].upper()}" + "".join(" - " + part for part in _verdict_parts(cert)))
+    print(f"certificate: {directory / 'certificate.json'} ({time.monotonic() - start:.1f}s)")
+    return EXIT_STATUS[cert["verdict"]]
+
+
+def _print_suite_errors(errors: list[dict]) -> None:
+    """Each distinct suite error once, with its traceback and the outcomes it left undecided."""
+    by_head: dict[str, list[dict]] = {}
+    for error in errors:
+        by_head.setdefault(error["message"].split("\n", 1)[0], []).append(error)
+    for same in by_head.values():
+        where = ", ".join(f"{e['property']} ({e['dtype']})" for e in same)
+        print(f"the suite could not decide {where}:\n  " + same[0]["message"].replace("\n", "\n  ") + "\n")
+
+
+def _verdict_parts(cert: dict) -> list[str]:
+    """What follows a verdict on its line: the properties that reject, graded failures that do not
+    (e.g. grade F for NaN outputs, under the default policy), and those the suite could not decide."""
     from suite.verdict import rejecting_properties
 
     failed = rejecting_properties(cert)
-    # graded (not required) failures, e.g. grade F for NaN outputs, do not decide the default verdict
     not_required = [p["name"] for p in cert["properties"] if p["status"] == "fail" and p["name"] not in failed]
-    verdict = f"{cert['target']} {cert['op']}: {cert['verdict'].upper()}"
+    parts = []
     if cert["reasons"]:
-        verdict += " - " + (f"failed: {', '.join(failed)}" if failed else cert["reasons"][0])
+        parts.append(f"failed: {', '.join(failed)}" if failed else cert["reasons"][0])
     if not_required:
-        verdict += f"{' -' if not cert['reasons'] else ';'} not required, failed: {', '.join(not_required)}"
-    print(verdict)
-    print(f"certificate: {directory / 'certificate.json'} ({time.monotonic() - start:.1f}s)")
-    return EXIT_OK if cert["certified"] else EXIT_NOT_CERTIFIED
+        parts.append(f"not required, failed: {', '.join(not_required)}")
+    if cert.get("suite_errors"):
+        undecided = sorted({f"{e['property']} ({e['dtype']})" for e in cert["suite_errors"]})
+        parts.append(f"the suite could not decide: {', '.join(undecided)} (suite errors, see above)")
+    return parts
 
 
 def cmd_matrix(args) -> int:
@@ -478,6 +511,8 @@ def cmd_run(args) -> int:
         line = f"{c['implementation']:<{width}}  {c['op']:<20} {c['verdict']}"
         if c["reasons"]:
             line += " - " + "; ".join(c["reasons"][:2])
+        if c.get("suite_errors"):
+            line += " - the suite could not decide: " + ", ".join(sorted({f"{e['property']} ({e['dtype']})" for e in c["suite_errors"]})[:3])
         print(line)
     for name, reason in unavailable.items():
         print(f"{name:<{width}}  {'(all ops)':<20} unavailable - {reason}")
@@ -498,8 +533,10 @@ def cmd_run(args) -> int:
                 print(f"  correct {row['entry']} ({row['op']}) rejected at seed {false['seed']}: {'; '.join(false['reasons'][:1])}")
         zoo_ok = zoo["kill_rate"] == 1 and not zoo["false_rejections"] and not zoo["required_without_mutant"] and not zoo["suite_errors"]
     print(f"\nconformance matrix: {root / 'matrix.html'} and {root / 'matrix.md'} ({time.monotonic() - start:.0f}s)")
-    if args.check and not (all(c["certified"] for c in certs) and zoo_ok):
+    if args.check and not (all(c["verdict"] != "not certified" for c in certs) and zoo_ok):
         return EXIT_NOT_CERTIFIED
+    if args.check and any(c["verdict"] == "undecided" for c in certs):
+        return EXIT_SUITE_ERROR
     return EXIT_OK
 
 

@@ -345,10 +345,10 @@ def not_run_outcome(unit: Unit, implementation: str, reason: str) -> dict:
 
 
 def suite_error_outcome(unit: Unit, implementation: str, message: str, traceback: str = "") -> dict:
-    """A failed outcome that is the suite's fault, not the implementation's (the verdict says so)."""
-    from suite.runner import FAIL
+    """An undecided outcome (status ERROR): the suite raised, not the implementation."""
+    from suite.runner import ERROR
 
-    return _outcome(unit, implementation, FAIL, "suite error: " + message, got=traceback, failure_kind=SUITE_ERROR)
+    return _outcome(unit, implementation, ERROR, f"suite error {message}\n{traceback}".rstrip(), failure_kind=SUITE_ERROR)
 
 
 def crashed_outcome(unit: Unit, implementation: str, error: WorkerError) -> dict:
@@ -363,7 +363,7 @@ def timed_out_outcome(unit: Unit, implementation: str, error: WorkerError) -> di
 
 def outcome_of(result: Result, implementation: str) -> dict:
     """The property outcome a result stands for, whatever came back."""
-    from suite.runner import FAIL
+    from suite.runner import ERROR, FAIL
 
     reply, unit = result.reply, result.unit
     if reply.kind == NOT_RUN:
@@ -376,7 +376,9 @@ def outcome_of(result: Result, implementation: str) -> dict:
         return suite_error_outcome(unit, implementation, reply.message, reply.details)
     outcome = dict(reply.body["outcome"])
     if outcome["status"] == FAIL:
-        outcome["failure_kind"] = SUITE_ERROR if outcome["message"].startswith("suite error") else "property"
+        outcome["failure_kind"] = "property"
+    elif outcome["status"] == ERROR:
+        outcome["failure_kind"] = SUITE_ERROR
     return outcome
 
 

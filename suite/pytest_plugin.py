@@ -149,10 +149,10 @@ def run_case(case: Case) -> Outcome:
 
 def check_case(case: Case) -> Outcome:
     """Run one case; fail the test with the suite's report, skip it when the property was skipped."""
-    from suite.runner import FAIL, SKIP
+    from suite.runner import ERROR, FAIL, SKIP
 
     outcome = run_case(case)
-    if outcome.status == FAIL:
+    if outcome.status in (FAIL, ERROR):
         pytest.fail(outcome.report(), pytrace=False)
     if outcome.status == SKIP:
         pytest.skip(outcome.message)
@@ -171,28 +171,36 @@ class Certification:
 
     @property
     def failures(self) -> list[Outcome]:
-        from suite.runner import FAIL
+        """Outcomes that failed, and those the suite could not decide (it raised)."""
+        from suite.runner import ERROR, FAIL
 
-        return [o for o in self.outcomes if o.status == FAIL]
+        return [o for o in self.outcomes if o.status in (FAIL, ERROR)]
 
     @property
-    def certified(self) -> bool:
+    def verdict(self) -> str:
+        """"certified", "not certified" or "undecided" (suite.verdict.certification_verdict)."""
         from suite.properties import all_properties
-        from suite.verdict import rejects
+        from suite.runner import ERROR
+        from suite.verdict import certification_verdict, rejects
 
         registry = all_properties()
-        for o in self.outcomes:
-            prop = registry.get(o.property)
-            if rejects(
+        rejected = any(
+            rejects(
                 o.status,
                 required=self.required.get(o.property, True),
                 policy=self.policy,
-                failure_kind=getattr(o, "failure_kind", None),
-                grade=getattr(o, "grade", ""),
-                passing_grades=prop.passing_grades if prop is not None else None,
-            ):
-                return False
-        return True
+                grade=o.grade,
+                passing_grades=registry[o.property].passing_grades if o.property in registry else None,
+            )
+            for o in self.outcomes
+        )
+        return certification_verdict(rejected=rejected, suite_errors=sum(o.status == ERROR for o in self.outcomes))
+
+    @property
+    def certified(self) -> bool:
+        from suite.verdict import CERTIFIED
+
+        return self.verdict == CERTIFIED
 
     @property
     def implementation_defined(self) -> dict[str, str]:
@@ -201,7 +209,7 @@ class Certification:
         return {f"{o.property}-{o.dtype}": o.observation for o in self.outcomes if o.status == IMPL_DEFINED}
 
     def report(self) -> str:
-        head = f"{self.implementation} {self.op}: {'certified' if self.certified else 'NOT certified'}"
+        head = f"{self.implementation} {self.op}: {self.verdict if self.certified else self.verdict.upper()}"
         return "\n\n".join([head] + [o.report() for o in self.failures])
 
 
@@ -260,10 +268,10 @@ class SoftmaxPropertyItem(pytest.Item):
         self.case = case
 
     def runtest(self):
-        from suite.runner import FAIL, SKIP
+        from suite.runner import ERROR, FAIL, SKIP
 
         outcome = run_case(self.case)
-        if outcome.status == FAIL:
+        if outcome.status in (FAIL, ERROR):
             raise SoftmaxPropertyFailure(outcome.report())
         if outcome.status == SKIP:
             pytest.skip(outcome.message)

@@ -75,7 +75,8 @@ class Outcome:
 
     def report(self) -> str:
         """The readable failure: property, message, minimal input, expected vs got, repro."""
-        lines = [f"{self.property} failed for {self.op} on {self.implementation} ({self.dtype}): {self.message}"]
+        verb = "could not be decided (the suite raised, not the implementation)" if self.status == ERROR else "failed"
+        lines = [f"{self.property} {verb} for {self.op} on {self.implementation} ({self.dtype}): {self.message}"]
         for label, value in self.counterexample.items():
             lines.append(f"  {label} = {value}")
         if self.expected:
@@ -412,7 +413,7 @@ def _grade(outcome: Outcome, func, op: str, dtype: str) -> None:
         outcome.grade, outcome.observation = grade, observation
         key, outcome.measure = getattr(func, "figure", ("", ""))
         outcome.figure = outcome.stats.get(key)
-    elif outcome.status == FAIL and not outcome.message.startswith("suite error"):
+    elif outcome.status == FAIL:
         first = outcome.message.splitlines()[0] if outcome.message else ""
         outcome.grade, outcome.observation = "F", f"grade F: {first}"
 
@@ -492,10 +493,22 @@ def _record_failure(outcome: Outcome, failure: PropertyFailed, adapter: Adapter,
 
 
 def _record_suite_error(outcome: Outcome, exc: Exception, record: dict) -> None:
-    """A bug in the suite itself: reported as a failure with its traceback rather than hidden."""
-    outcome.status = FAIL
-    outcome.message = f"suite error {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"
-    outcome.counterexample = render_draws(record["draws"])
+    """The suite itself raised: the property is undecided (status ERROR), never failed, with the
+    traceback and what to install or report."""
+    outcome.status = ERROR
+    outcome.message = suite_error_message(exc)
+    outcome.counterexample = render_draws(record.get("draws", {}))
+
+
+def suite_error_message(exc: BaseException) -> str:
+    """'suite error TYPE: MESSAGE', what to do about it, and the traceback of the exception being handled."""
+    from suite.extras import install_hint
+
+    if isinstance(exc, ImportError):
+        todo = f"the suite needs a module that is not installed: {install_hint(exc.name)}"
+    else:
+        todo = "this is a bug in softmax-suite, not in the implementation: please report it with this traceback"
+    return f"suite error {type(exc).__name__}: {exc}\n{todo}\n{traceback.format_exc(limit=6)}"
 
 
 def _run_once(prop, adapter, op, dtype, outcome, record) -> Outcome:

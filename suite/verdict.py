@@ -1,7 +1,20 @@
 """The verdict: which outcomes reject an implementation, decided here once.
 
 ``certify`` and ``run`` (suite/certify.py), the zoo (suite/zoo.py) and the
-pytest plugin (suite/pytest_plugin.py) all ask :func:`rejects`. Two policies:
+pytest plugin (suite/pytest_plugin.py) all ask :func:`rejects` of each outcome
+and :func:`certification_verdict` of the whole. A certification ends in one of
+three verdicts, each with its exit status:
+
+* ``certified`` (exit 0): nothing rejects and the suite decided every outcome;
+* ``not certified`` (exit 1): some outcome rejects (a failure of the
+  implementation: a property it broke, a crash, a hang);
+* ``undecided`` (exit 3): nothing rejects, but the suite itself raised on some
+  property and dtype (an outcome of status ``suite error``): the suite could
+  not decide, and says so rather than blame or clear the implementation.
+  A rejection elsewhere still decides: such a certificate is ``not certified``
+  and lists its suite errors beside the failures.
+
+Two policies:
 
 * ``default``: a required property that fails rejects; so does a crash or a
   hang in any property (the implementation, not the property, failed).
@@ -14,9 +27,11 @@ pytest plugin (suite/pytest_plugin.py) all ask :func:`rejects`. Two policies:
 """
 from __future__ import annotations
 
-from suite.runner import FAIL, PASS
+from suite.runner import ERROR, FAIL, PASS
 
 POLICIES = ("default", "strict")
+CERTIFIED, NOT_CERTIFIED, UNDECIDED = "certified", "not certified", "undecided"
+EXIT_STATUS = {CERTIFIED: 0, NOT_CERTIFIED: 1, UNDECIDED: 3}
 # Failures of the implementation itself, which reject under every policy.
 IMPLEMENTATION_FAILURES = ("crash", "timeout")
 
@@ -68,4 +83,22 @@ def rejecting_properties(cert: dict) -> list[str]:
         p["name"]
         for p in cert["properties"]
         if any(outcome_rejects(p["name"], o, required=p["required"], policy=cert["policy"]) for o in p["dtypes"].values())
+    ]
+
+
+def certification_verdict(*, rejected: bool, suite_errors: int) -> str:
+    """The verdict of a whole certification: whether any outcome rejects, and how many outcomes the
+    suite could not decide (status ``suite error``)."""
+    if rejected:
+        return NOT_CERTIFIED
+    return UNDECIDED if suite_errors else CERTIFIED
+
+
+def suite_errors_of(cert: dict) -> list[dict]:
+    """The outcomes of a certificate that the suite could not decide: property, dtype, message."""
+    return [
+        {"property": p["name"], "dtype": dtype, "message": o.get("message", "")}
+        for p in cert["properties"]
+        for dtype, o in p["dtypes"].items()
+        if o["status"] == ERROR
     ]

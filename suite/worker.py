@@ -31,7 +31,6 @@ import json
 import os
 import pickle
 import sys
-import traceback
 from typing import Any
 
 LAST_CALL_ENV = "SOFTMAX_SUITE_LAST_CALL"
@@ -151,7 +150,10 @@ class Worker:
         except UsageError as exc:
             return {"usage_error": str(exc)}
         except Exception as exc:
-            return {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=6)}
+            from suite.runner import suite_error_message
+
+            head, _, rest = suite_error_message(exc).partition("\n")
+            return {"error": head.removeprefix("suite error "), "traceback": rest}
 
     def plain_adapter(self, desc: dict):
         """The adapter without the call recording (for timing)."""

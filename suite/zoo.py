@@ -175,8 +175,7 @@ def killers(cert: dict, entry: Entry) -> list[str]:
 
     found = []
     for p in cert["properties"]:
-        # A suite error is a bug in the property, not a catch.
-        failed = any(o["status"] == FAIL and o.get("failure_kind") != "suite-error" for o in p["dtypes"].values())
+        failed = any(o["status"] == FAIL for o in p["dtypes"].values())
         passing = passing_grades_of(p["name"])
         graded = any(grade_rejected(o.get("grade"), passing, policy=entry.policy) for o in p["dtypes"].values())
         if failed or graded:
@@ -185,8 +184,10 @@ def killers(cert: dict, entry: Entry) -> list[str]:
 
 
 def rejected(cert: dict, entry: Entry) -> bool:
-    """Whether ``certify`` rejects ``entry`` under its policy."""
-    if not cert["certified"]:
+    """Whether ``certify`` rejects ``entry`` under its policy (an undecided certificate does not)."""
+    from suite.verdict import NOT_CERTIFIED
+
+    if cert["verdict"] == NOT_CERTIFIED:
         return True
     return entry.policy == "strict" and bool(killers(cert, entry))
 
@@ -220,9 +221,7 @@ def evaluate(
             per_property[name].append(entry.name)
         missing = [name for name in entry.caught_by if name not in found]
         # A property that errors out has found a bug in the suite, not in the mutant.
-        suite_errors = [
-            p["name"] for p in cert["properties"] if any(o.get("failure_kind") == "suite-error" for o in p["dtypes"].values())
-        ]
+        suite_errors = sorted({e["property"] for e in cert["suite_errors"]})
         mutant_rows.append(
             {
                 "entry": entry.name,
@@ -242,9 +241,11 @@ def evaluate(
     correct_rows = []
     for entry in correct:
         certs = [c for (e, _, _), c in zip(sweep, sweep_certs) if e is entry]
-        false = [{"seed": c["seed"], "dtype": c["dtypes"][0] if c["dtypes"] else "", "reasons": c["reasons"]} for c in certs if not c["certified"]]
+        false = [{"seed": c["seed"], "dtype": c["dtypes"][0] if c["dtypes"] else "", "reasons": c["reasons"]} for c in certs if rejected(c, entry)]
+        errors = sorted({e["property"] for c in certs for e in c["suite_errors"]})
         correct_rows.append(
-            {"entry": entry.name, "target": entry.target, "op": entry.op, "backend": entry.backend, "seeds": len(certs), "false_rejections": false}
+            {"entry": entry.name, "target": entry.target, "op": entry.op, "backend": entry.backend, "seeds": len(certs),
+             "false_rejections": false, "suite_errors": errors}
         )
     required = [name for name, p in registry.items() if p.required]
     killed = sum(1 for row in mutant_rows if row["killed"] and row["expected_seen"])
@@ -260,7 +261,7 @@ def evaluate(
         "correct": correct_rows,
         "certifications_of_correct": len(sweep_certs),
         "false_rejections": sum(len(row["false_rejections"]) for row in correct_rows),
-        "suite_errors": sum(len(row["suite_errors"]) for row in mutant_rows),
+        "suite_errors": sum(len(row["suite_errors"]) for row in mutant_rows + correct_rows),
     }
 
 

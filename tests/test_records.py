@@ -151,7 +151,7 @@ def test_the_named_outcomes_of_a_unit_that_produced_none():
     hung = outcome_of(Result(UNIT, Reply.timed_out(hang), 0.1), "impl")
     assert hung["failure_kind"] == "timeout" and hung["expected"] == "a return value within the timeout"
     ours = outcome_of(Result(UNIT, Reply.decode({"error": "KeyError: x", "traceback": "tb"}), 0.1), "impl")
-    assert ours["failure_kind"] == "suite-error" and ours["message"] == "suite error: KeyError: x" and ours["got"] == "tb"
+    assert ours["status"] == "suite error" and ours["failure_kind"] == "suite-error" and ours["message"] == "suite error KeyError: x\ntb"
     failed = outcome_of(Result(UNIT, Reply.decode({"ok": True, "outcome": {"status": "fail", "message": "out=1"}}), 0.1), "impl")
     assert failed["failure_kind"] == "property"
 
