@@ -49,18 +49,21 @@ def _contenders(op: str, threads: int):
     takes x (NumPy) and returns a zero-argument callable, or raises with the reason it cannot."""
     from implementations import numba_fused, numpy_reference
 
-    def fused_cold(x):
+    def fused(op):
         reason = numba_fused.ADAPTER.unavailable_reason()
         if reason:
             raise RuntimeError(reason)
         import numba
 
         numba.set_num_threads(threads)
-        fn = getattr(numba_fused, op)
+        return getattr(numba_fused, op)
+
+    def fused_cold(x):
+        fn = fused(op)
         return lambda: fn(x)
 
     def fused_warm(x):
-        fn = getattr(numba_fused, op)
+        fn = fused(op)
         out = np.ones(x.shape[:-1] if op == "logsumexp" else x.shape, dtype=x.dtype)  # pre-touched
         return lambda: fn(x, out=out)
 
@@ -120,7 +123,12 @@ def measure(shape: tuple[int, ...], dtype: str, threads: int, op: str = "softmax
             try:
                 fn = factory(x)
             except Exception as exc:  # noqa: BLE001 - a contender that cannot run is a row, not a crash
-                rows.append((name, path, None, None, None, None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"))
+                why = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+                if isinstance(exc, ImportError):
+                    from suite.extras import install_hint
+
+                    why += f" ({install_hint(exc.name)})"
+                rows.append((name, path, None, None, None, None, why))
                 continue
             copy = copy_bandwidth()
             seconds = best_time(fn, repeats)

@@ -125,6 +125,10 @@ def test_a_plain_install_names_the_extra_of_every_other_path(tmp_path):
         done = cli(env_dir, *args, cwd=tmp_path)
         assert done.returncode == 2, f"{args}: exit {done.returncode}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
         assert f"softmax-suite[{extra}]" in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    speed = subprocess.run([str(env_dir / "bin" / "python"), "-m", "suite.speed", "--shape", "64x1024", "--repeats", "2"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert speed.returncode == 0 and "softmax-suite[fast]" in speed.stdout, speed.stdout[-2000:] + speed.stderr[-2000:]
     certified = cli(env_dir, "certify", "numpy-reference", "--op", "softmax", "--dtypes", "float32",
                     "--report", str(tmp_path / "cert"), cwd=tmp_path)  # with its speed section and HTML
     assert certified.returncode == 0, certified.stdout[-2000:] + certified.stderr[-2000:]
