@@ -144,8 +144,10 @@ def fit_titles(fig, margin_px: float = 6.0) -> bool:
         if extent <= room or room <= 0:
             continue
         line = text.get_text().replace("\n", " ")
-        chars = max(12, int(len(line) * room / extent) - 1)
-        text.set_text(textwrap.fill(line, chars))
+        chars = int(len(line) * room / extent)
+        while chars > 12 and text.get_window_extent(renderer).width > room:  # words break short of the estimate
+            chars -= 2
+            text.set_text(textwrap.fill(line, chars))
         wrapped = True
     return wrapped
 
@@ -180,8 +182,23 @@ window.addEventListener('load', function () {
   var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
   var el = document.getElementById('render-check');
   if (el) { el.setAttribute('data-plots-total', imgs.length); el.setAttribute('data-plots-loaded', ok);
-            el.textContent = 'plots rendered: ' + ok + '/' + imgs.length; }
+            el.textContent = 'plots rendered: ' + ok + '/' + imgs.length; layoutCheck(el); }
 });
+// The page's own layout, for a browser test: the window's width, the page's (wider: it scrolls
+// sideways), the table cells whose content overflows them (clipped), and the summary grid's box.
+function layoutCheck(el) {
+  var cells = Array.prototype.slice.call(document.querySelectorAll('table td, table th'));
+  var clipped = cells.filter(function (c) { return c.offsetParent !== null && c.scrollWidth > c.clientWidth + 1; });
+  el.setAttribute('data-viewport-width', window.innerWidth);
+  el.setAttribute('data-viewport-height', window.innerHeight);
+  el.setAttribute('data-page-width', document.documentElement.scrollWidth);
+  el.setAttribute('data-cells', cells.length);
+  el.setAttribute('data-clipped', clipped.length);
+  el.setAttribute('data-clipped-first', clipped.length ? clipped[0].textContent.slice(0, 80) : '');
+  var grid = document.getElementById('grid');
+  if (grid) { var r = grid.getBoundingClientRect();
+    el.setAttribute('data-grid-box', [r.left, r.top, r.right, r.bottom].map(Math.round).join(',')); }
+}
 </script>
 """
 

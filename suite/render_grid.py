@@ -29,10 +29,12 @@ def group_of(implementation: str) -> str:
 
 
 def grouped(columns: list[str], implementation_of: dict[str, str]) -> list[tuple[str, list[str]]]:
-    """The columns in their groups, in GROUPS' order, then by name."""
+    """The columns in their groups, in GROUPS' order, and within a group in its order, then by name."""
     order = [g for g, _ in GROUPS] + ["other"]
+    members = [name for _, names in GROUPS for name in names]
+    rank = lambda col: (members.index(implementation_of.get(col, col)) if implementation_of.get(col, col) in members else len(members), col)  # noqa: E731
     by_group: dict[str, list[str]] = {}
-    for col in sorted(columns):
+    for col in sorted(columns, key=rank):
         by_group.setdefault(group_of(implementation_of.get(col, col)), []).append(col)
     return [(g, by_group[g]) for g in order if g in by_group]
 
@@ -163,10 +165,7 @@ def _md_grid_cell(cell: dict | None, op: str) -> str:
 
 def grid_html(grid: dict, unavailable: dict[str, str]) -> str:
     ops = grid["ops"]
-    parts = ["<h2 id=\"summary\">Summary</h2>", "<p class=\"legend\">Verdict per implementation and op, the accuracy grade "
-             "(<code>ulp_accuracy</code>, worst dtype first) and, for one not certified, its first reason: it links to the "
-             "op's details, and <i>bug</i> to the defect found in the library. Dtypes: f16 float16, bf16 bfloat16, "
-             "f32 float32, f64 float64.</p>",
+    parts = ["<h2 id=\"summary\">Summary</h2>",
              "<table class=\"grid\" id=\"grid\"><colgroup><col class=\"impl\">" + "<col>" * len(ops) + "</colgroup><thead><tr><th>implementation</th>"]
     parts += [f"<th data-op=\"{escape(op)}\"><a href=\"#{anchor('d', op)}\">{escape(op)}</a></th>" for op in ops] + ["</tr></thead><tbody>"]
     for row in grid["rows"]:
@@ -176,7 +175,10 @@ def grid_html(grid: dict, unavailable: dict[str, str]) -> str:
     for name, reason in unavailable.items():
         parts.append(f"<tr data-impl=\"{escape(name)}\"><th class=\"impl\"><b>{escape(name)}</b></th>"
                      f"<td class=\"unavailable\" colspan=\"{len(ops)}\">unavailable: {escape(reason)}</td></tr>")
-    return "\n".join(parts + ["</tbody></table>"])
+    legend = ("<p class=\"legend\">Verdict per implementation and op, the accuracy grade (<code>ulp_accuracy</code>, worst "
+              "dtype first) and, for one not certified, its first reason: it links to the op's details, and <i>bug</i> to the "
+              "defect found in the library. Dtypes: f16 float16, bf16 bfloat16, f32 float32, f64 float64.</p>")
+    return "\n".join(parts + ["</tbody></table>", legend])
 
 
 def _html_grid_cell(cell: dict | None, op: str) -> str:

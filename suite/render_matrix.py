@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 from suite import speed_report
 from suite.render import (
@@ -116,8 +117,7 @@ def long_cell(p: dict) -> str:
     lines = [cell]
     for d, o in p["dtypes"].items():
         if o["status"] in (FAIL, ERROR) and o.get("message"):
-            mark = "" if o["status"] == FAIL else f"{STATUS_MARK[ERROR]}: "
-            lines.append(f"{d}: {mark}{o['message'].strip().splitlines()[0]}")
+            lines.append(f"{d}: {o['message'].strip().splitlines()[0]}")
     return "\n".join(lines)
 
 
@@ -237,25 +237,38 @@ def provenance(certs: list[dict]) -> str:
     return f"{said[0].upper()}{said[1:]}. Certificates from {len(machines)} machines: {where}."
 
 
+def _settings_key(c: dict) -> tuple:
+    sizes = c.get("sizes") or {}
+    timed = bool((c.get("speed") or {}).get("measured") or (c.get("speed") or {}).get("pending"))
+    return (c["profile"], c["seed"], c["policy"], tuple(sizes.get("classes") or ()), tuple(sizes.get("rows") or ()), timed)
+
+
+def _options(key: tuple) -> str:
+    profile, seed, policy, classes, rows, timed = key
+    said = f" --profile {profile} --seed {seed}" + (f" --policy {policy}" if policy != "default" else "")
+    said += f" --classes {','.join(map(str, classes))}" if classes else ""
+    said += f" --rows {','.join(map(str, rows))}" if rows else ""
+    return said + ("" if timed else " --no-speed")
+
+
 def run_commands(certs: list[dict]) -> list[str]:
-    """The ``softmax-suite run`` commands that make these certificates, from what each records
-    (implementation, op, dtypes tried, profile, seed, policy, pinned sizes, whether timed): one
-    per group of implementations that share the settings."""
-    groups: dict[tuple, list[str]] = {}
-    for c in certs:
-        sizes = c.get("sizes") or {}
-        timed = bool((c.get("speed") or {}).get("measured") or (c.get("speed") or {}).get("pending"))
-        key = (c["profile"], c["seed"], c["policy"], tuple(sizes.get("classes") or ()), tuple(sizes.get("rows") or ()), timed)
-        names = groups.setdefault(key, [])
-        names += [c["implementation"]] if c["implementation"] not in names else []
+    """The commands that make these certificates, from what each records (implementation, op,
+    profile, seed, policy, pinned sizes, whether timed): one ``run`` per group of built-ins that
+    share the settings, one ``certify`` per third-party target and op (a target's file by name)."""
+    from suite.render_grid import GROUPS
+
+    builtin = {name for _, names in GROUPS for name in names}
+    runs: dict[tuple, list[str]] = {}
     commands = []
-    for (profile, seed, policy, classes, rows, timed), names in groups.items():
-        command = f"softmax-suite run --implementations {','.join(names)} --profile {profile} --seed {seed}"
-        command += f" --policy {policy}" if policy != "default" else ""
-        command += f" --classes {','.join(map(str, classes))}" if classes else ""
-        command += f" --rows {','.join(map(str, rows))}" if rows else ""
-        commands.append(command + ("" if timed else " --no-speed"))
-    return commands
+    for c in certs:
+        key = _settings_key(c)
+        if c["implementation"] in builtin:
+            names = runs.setdefault(key, [])
+            names += [c["implementation"]] if c["implementation"] not in names else []
+        else:
+            target = c["target"] if not Path(c["target"]).is_absolute() else Path(c["target"]).name
+            commands.append(f"softmax-suite certify {target} --op {c['op']}" + _options(key))
+    return [f"softmax-suite run --implementations {','.join(names)}" + _options(key) for key, names in runs.items()] + commands
 
 
 def provenance_markdown(certs: list[dict], command: str | None) -> list[str]:
@@ -444,7 +457,7 @@ a.bug{font-size:11px;color:#8a1c1c}th small{color:#777;font-weight:normal}
 table.details thead tr.names th{position:sticky;top:0;z-index:1;box-shadow:0 1px 0 #ccc}
 table.details tr.groups th{background:#e6ecf5;text-align:center}
 details summary{cursor:pointer}details .whole{white-space:pre-wrap;font-weight:normal;margin-top:3px}
-td.absent{color:#999}#filters{font-size:13px;margin:0.5em 0}#filters label{margin-right:0.8em;white-space:nowrap}
+td.absent{color:#999}#filters{font-size:12px;margin:0.3em 0}h1{margin:0.3em 0}p.legend{font-size:12px;color:#555}#filters label{margin-right:0.8em;white-space:nowrap}
 #filters .fgroup{color:#666;margin:0 0.3em 0 0.6em}
 """
 

@@ -354,3 +354,76 @@ def test_bfloat16_inputs_survive_the_file():
     f = np.load(io.BytesIO(base64.b64decode(blob)))
     assert read(0, x) == "f['arg0'].view(ml_dtypes.bfloat16)" and read(1, np.array([2])) == "f['arg1']"
     assert np.array_equal(f["arg0"].view(dt.numpy_dtype("bfloat16")), x, equal_nan=True)
+
+
+# --------------------------------------------------------------------------- coverage, suite errors, titles, the grid
+
+
+def test_a_certificate_says_what_it_covered(graded_good):
+    """The coverage section: dtypes, the profile's examples, the size passes, layouts, and the
+    outputs measured per logit regime, from the certificate's own records."""
+    md = render_certificate.certificate_markdown(graded_good)
+    section = md[md.index("## Coverage"):]
+    sizes = graded_good["sizes"]
+    assert f"kernel-scale passes {', '.join(sizes['passes'])}: {sizes['examples']} examples each" in section
+    assert f"profile {graded_good['profile']}, seed {graded_good['seed']}: 25 drawn examples" in section
+    moderate = _entry(graded_good, "ulp_accuracy")["dtypes"]["float32"]["stats"]["count_ulp.moderate"]
+    assert f"| ulp_accuracy | moderate | " in section and f"{int(moderate):,}" in section
+    page = render_certificate.certificate_html(graded_good, plots=False)
+    assert 'id="coverage"' in page and 'id="regimes"' in page
+
+
+def _undecided(cert):
+    """``cert`` as the suite reports one it could not decide: a suite error on one (property, dtype)."""
+    cert = copy.deepcopy(cert)
+    entry = cert["properties"][0]
+    entry["dtypes"]["float32"].update(status="suite error", message="suite error KeyError: 'x'\nTraceback (most recent call last): ...")
+    entry["status"] = "suite error"
+    cert.update(verdict="undecided", certified=False, reasons=[],
+                suite_errors=[{"property": entry["name"], "dtype": "float32", "message": entry["dtypes"]["float32"]["message"]}])
+    return cert, entry["name"]
+
+
+def test_a_suite_error_reads_as_undecided_never_as_a_failure(good, tmp_path):
+    cert, name = _undecided(good)
+    md = render_certificate.certificate_markdown(cert)
+    assert "**Verdict: undecided**" in md and "## Could not decide (suite errors)" in md
+    assert f"{name} (float32): could not decide (suite error)" in md and "Traceback (most recent call last)" in md
+    assert f"| {name} | could not decide (suite error) |" in md and f"| {name} | FAIL" not in md
+    page = render_certificate.certificate_html(cert, plots=False)
+    assert 'class="verdict-undecided"' in page and 'id="suite-errors"' in page
+    reports.write_matrix([cert], {}, tmp_path)
+    matrix = (tmp_path / "matrix.md").read_text()
+    assert f"| undecided: [{name} (f32): could not decide (suite error)](#softmax) |" in matrix
+    assert f"| {name} | could not decide (suite error) (f32) [1] |" in matrix and "| not certified" not in matrix
+    assert 'class="suite-error"' in (tmp_path / "matrix.html").read_text()
+
+
+def test_plot_titles_are_wrapped_to_fit_their_figure():
+    plt = render.load_matplotlib()
+    fig, ax = plt.subplots(figsize=(3.6, 2.9))
+    fig.suptitle("numpy-reference softmax: speed against a memory copy, a title wider than its figure", fontsize=10, y=1.0)
+    ax.set_title("float32")
+    assert render.fit_titles(fig)
+    fig.tight_layout()
+    renderer = fig.canvas.get_renderer()
+    box = fig._suptitle.get_window_extent(renderer)
+    assert "\n" in fig._suptitle.get_text() and box.x0 >= 0 and box.x1 <= fig.get_figwidth() * fig.dpi
+    plt.close(fig)
+
+
+def test_the_grid_links_a_failure_to_its_bug(good):
+    """A library's column not certified for an op links the defects recorded for that library and op."""
+    from suite import render_grid
+    from suite.bugs_found import BUGS
+
+    cert = copy.deepcopy(good)
+    bug = next(b for b in BUGS if b.key == "paddle-softmax-clip-minus-64")
+    cert.update(implementation="paddle", target="paddle", certified=False, verdict="not certified",
+                reasons=["masked_entries (float32): out[(0,)]=1.6038109389511792e-28, but should be 0.0"])
+    _entry(cert, "output_contract")["status"] = "fail"
+    cell = render_grid.grid_cell(cert, None)
+    assert cell["verdict"] == "not certified" and cell["reason"].startswith("masked_entries (f32): out[(0,)]=1.604e-28")
+    assert bug.key in [key for key, _ in cell["bugs"]]
+    md = render_matrix.matrix_markdown([cert], {})
+    assert f"[bug](#bug-{bug.key})" in md and f'<a id="bug-{bug.key}"></a>' in md
