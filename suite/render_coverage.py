@@ -64,8 +64,10 @@ def layouts_line(cert: dict) -> str:
     if cert.get("layouts"):
         return ", ".join(cert["layouts"])
     entry = next((p for p in cert["properties"] if p["name"] == "layouts"), None)
-    if entry is None or entry["status"] == SKIP:
-        return "the layouts property did not run" + (f" ({entry.get('reason')})" if entry and entry.get("reason") else "")
+    if entry is None:
+        return "none recorded: the certificate has no layouts property (selected out, or from before the suite had one)"
+    if entry["status"] == SKIP:
+        return "the layouts property was skipped" + (f" ({entry['reason']})" if entry.get("reason") else "")
     statement = " ".join(entry.get("statement", "").split())
     said = statement.split(": ", 1)[1].split(". ")[0] if ": " in statement else statement
     return f"every layout the backend expresses, on {', '.join(entry['dtypes'])}: {said}"
