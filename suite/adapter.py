@@ -75,6 +75,8 @@ class Adapter:
     # process (PaddlePaddle 3.3 segfaults when imported after TensorFlow 2.21), so a worker
     # process that runs it runs no other adapter (suite/isolation.py starts a fresh one).
     own_worker: bool = False
+    # Declared by a third-party target on a differentiable backend (--forward-only): no backward pass.
+    forward_only: bool = False
 
     @property
     def available(self) -> bool:
@@ -183,19 +185,27 @@ def _backend_glue(op: str, backend: str, device: str) -> Adapter:
     return glue
 
 
-def wrap_callable(fn: Callable[..., Any], spec: str, op: str, backend: str = "numpy", device: str = "cpu", description: str = "") -> Adapter:
-    """``fn`` implementing ``op``, wrapped in a built-in backend's glue; ``spec`` names it in repros."""
+def wrap_callable(
+    fn: Callable[..., Any], spec: str, op: str, backend: str = "numpy", device: str = "cpu", description: str = "",
+    *, forward_only: bool = False,
+) -> Adapter:
+    """``fn`` implementing ``op``, wrapped in a built-in backend's glue; ``spec`` names it in repros.
+    ``forward_only``: the target declares it has no backward pass (a forward kernel on a
+    differentiable backend), so its gradient properties are skipped with that reason."""
+    glue = _backend_glue(op, backend, device)
     return dataclasses.replace(
-        _backend_glue(op, backend, device),
+        glue,
         name=spec,
         ops={op: fn},
         description=description or f"third-party {op} on {backend}/{device}",
         origin=f"load_target({spec!r}, op={op!r}, backend={backend!r}, device={device!r})",
+        differentiable=glue.differentiable and not forward_only,
+        forward_only=forward_only,
     )
 
 
-def load_target(spec: str, op: str, backend: str = "numpy", device: str = "cpu") -> Adapter:
+def load_target(spec: str, op: str, backend: str = "numpy", device: str = "cpu", *, forward_only: bool = False) -> Adapter:
     """A third-party callable implementing ``op``, wrapped in a built-in backend's glue."""
     _backend_glue(op, backend, device)  # a bad op or backend is reported before the target is imported
     fn, _ = _resolve_callable(spec)
-    return wrap_callable(fn, spec, op, backend, device)
+    return wrap_callable(fn, spec, op, backend, device, forward_only=forward_only)

@@ -103,7 +103,7 @@ def default_jobs() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def target_request(target: str, op: str, backend: str = "numpy", device: str = "cpu", dtypes=None) -> Request:
+def target_request(target: str, op: str, backend: str = "numpy", device: str = "cpu", dtypes=None, forward_only: bool = False) -> Request:
     """Validate what can be validated without importing the target (that happens in the child)."""
     if op not in OPS:
         raise UsageError(f"unknown op {op!r}; choose one of: {', '.join(OPS)}")
@@ -123,7 +123,12 @@ def target_request(target: str, op: str, backend: str = "numpy", device: str = "
             f"target {target!r} has no ':attr'; write it as package.module:function or path/to/file.py:function"
         )
     chosen = check_dtypes(dtypes, glue.dtypes, f"backend {backend}")
-    return Request({"target": target, "op": op, "backend": backend, "device": device}, op, target, chosen)
+    desc = {"target": target, "op": op, "backend": backend, "device": device}
+    if forward_only:
+        if not glue.differentiable:
+            raise UsageError(f"--forward-only: backend {backend} has no gradient properties to skip")
+        desc["forward_only"] = True
+    return Request(desc, op, target, chosen)
 
 
 def check_dtypes(dtypes, supported, who: str) -> tuple[str, ...]:
@@ -253,6 +258,7 @@ def certify(
     huge: bool = False,
     unsupported_dtypes=(),
     speed_dtypes=(),
+    forward_only: bool = False,
     settings: Settings | None = None,
     progress: Progress | None = None,
     **options,
@@ -266,7 +272,8 @@ def certify(
     Runtime, say): they are not run, and the certificate records them as unsupported.
     ``Settings.speed`` adds the speed section (suite/speed_section.py) after the verdict, for
     ``speed_dtypes`` (default: every dtype certified); ``softmax-suite certify`` turns it on
-    unless ``--no-speed``, the Python API leaves it off unless asked.
+    unless ``--no-speed``, the Python API leaves it off unless asked. ``forward_only``: a
+    third-party target without a backward pass; its gradient properties are skipped, not failed.
     Raises :class:`UsageError` for anything the user must fix (exit 2)."""
     settings = settings_from(settings, options)
     if huge:
@@ -277,9 +284,11 @@ def certify(
         settings = settings.with_options(timeout=HUGE_TIMEOUT if settings.timeout is None else settings.timeout)
     settings = settings.checked()
     if ":" not in target and target in _builtin_names():
+        if forward_only:
+            raise UsageError(f"--forward-only is for a third-party target; the built-in {target!r} declares its own gradients")
         request = builtin_request(target, op, dtypes)  # e.g. `certify torch-cpu --op softmax`
     else:
-        request = target_request(target, op, backend, device, dtypes)
+        request = target_request(target, op, backend, device, dtypes, forward_only=forward_only)
     request.properties = check_properties(properties, op)
     _declare_unsupported(request, unsupported_dtypes)
     request.speed_dtypes = check_dtypes(speed_dtypes, request.dtypes or dt.FLOAT_DTYPES, "the certification") if speed_dtypes else None
@@ -474,7 +483,11 @@ def _plan(r: Request, prefix: str = "") -> tuple[list[Unit], list[dict]]:
         if prop.opt_in and (r.properties is None or prop.name not in r.properties):
             continue  # e.g. huge_indices: only when asked for (--huge)
         if prop.differentiable_only and not info["differentiable"]:
-            skipped.append({"property": prop.name, "reason": f"needs a differentiable backend; {info['backend']} is not"})
+            reason = (
+                "the target is declared forward-only (--forward-only): its gradients are not certified"
+                if info.get("forward_only") else f"needs a differentiable backend; {info['backend']} is not"
+            )
+            skipped.append({"property": prop.name, "reason": reason})
             continue
         for dtype in dtypes:
             units.append(
@@ -772,6 +785,7 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
             [d for d in dt.FLOAT_DTYPES if d not in info.get("dtypes", dt.FLOAT_DTYPES)] if "builtin" in r.adapter else []
         ),
         "differentiable": info.get("differentiable", False),
+        "forward_only": info.get("forward_only", False),
         "profile": profile,
         "seed": seed,
         "policy": policy,

@@ -105,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated dtypes TARGET does not support (e.g. bfloat16): not run, recorded as unsupported in the certificate",
     )
     certify.add_argument(
+        "--forward-only", action="store_true",
+        help="TARGET has no backward pass (a forward kernel on torch or jax): its gradient properties are skipped "
+        "with that reason, not failed",
+    )
+    certify.add_argument(
         "--properties", default="", help="comma-separated properties to run (default: every property that applies; 'error_profile' is the plots' measurement)"
     )
     certify.add_argument("--report", metavar="DIR", help="where to write the certificate (default reports/TARGET-OP/)")
@@ -348,6 +353,7 @@ def cmd_certify(args) -> int:
         huge=args.huge,
         unsupported_dtypes=_split(args.unsupported_dtypes),
         speed_dtypes=_split(args.speed_dtypes),
+        forward_only=args.forward_only,
         settings=_settings(args, speed=not args.no_speed),
         progress=Progress(quiet=args.quiet),
     )

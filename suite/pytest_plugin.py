@@ -49,13 +49,14 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------- helpers
 
 
-def callable_adapter(fn: Callable, op: str, backend: str = "numpy", device: str = "cpu"):
+def callable_adapter(fn: Callable, op: str, backend: str = "numpy", device: str = "cpu", *, forward_only: bool = False):
     """A built-in backend's glue around ``fn`` as ``op`` (like :func:`suite.adapter.load_target`)."""
     from suite.adapter import wrap_callable
 
     module = getattr(fn, "__module__", None) or "__main__"
     qualname = getattr(fn, "__qualname__", getattr(fn, "__name__", "fn"))
-    return wrap_callable(fn, f"{module}:{qualname}", op, backend, device, description=f"{op} under pytest on {backend}/{device}")
+    return wrap_callable(fn, f"{module}:{qualname}", op, backend, device, description=f"{op} under pytest on {backend}/{device}",
+                         forward_only=forward_only)
 
 
 def _settings(profile: str | None):
@@ -121,14 +122,16 @@ def property_cases(
     properties=None,
     classes=(),
     rows=(),
+    forward_only: bool = False,
 ) -> list:
-    """``pytest.param`` per property and dtype, for ``@pytest.mark.parametrize("case", ...)``."""
+    """``pytest.param`` per property and dtype, for ``@pytest.mark.parametrize("case", ...)``
+    (``forward_only``: no gradient properties, for a target without a backward pass)."""
     from suite.adapter import load_target
 
     if isinstance(fn_or_target, str):
-        adapter = load_target(fn_or_target, op, backend, device)
+        adapter = load_target(fn_or_target, op, backend, device, forward_only=forward_only)
     else:
-        adapter = callable_adapter(fn_or_target, op, backend, device)
+        adapter = callable_adapter(fn_or_target, op, backend, device, forward_only=forward_only)
     params = []
     for case in _cases(adapter, op, dtypes, profile, seed, properties, classes, rows):
         reason = _xfail_matches(xfail, case.prop.name, case.dtype)
@@ -225,10 +228,11 @@ def certify_callable(
     properties=None,
     classes=(),
     rows=(),
+    forward_only: bool = False,
 ) -> Certification:
     """Run every property for ``op`` (or those named in ``properties``) against ``fn`` in this
     process; return the verdict and outcomes."""
-    adapter = callable_adapter(fn, op, backend, device)
+    adapter = callable_adapter(fn, op, backend, device, forward_only=forward_only)
     result = Certification(op, adapter.name, policy=policy)
     for case in _cases(adapter, op, dtypes, profile, seed, properties, classes, rows):
         result.required[case.prop.name] = case.prop.required
@@ -252,6 +256,8 @@ def pytest_addoption(parser):
     group.addoption("--softmax-seed", default=0, type=int, help="seed for the examples (default 0)")
     group.addoption("--softmax-classes", default="", help="comma-separated class counts every property also draws (e.g. 50257,129920)")
     group.addoption("--softmax-rows", default="", help="comma-separated row counts every property also draws (e.g. 1,4097)")
+    group.addoption("--softmax-forward-only", action="store_true",
+                    help="the target has no backward pass: no gradient properties (torch or jax targets)")
     group.addoption("--softmax-xfail", default="", help="comma-separated properties (or property-dtype) to mark xfail")
     parser.addini("softmax_xfail", "properties (or property-dtype) of the --softmax-target battery to mark xfail", type="linelist", default=[])
 
@@ -304,7 +310,8 @@ def pytest_collection_modifyitems(session, config, items):
     if not op:
         raise pytest.UsageError("--softmax-target needs --softmax-op (one of: " + ", ".join(OPS) + ")")
     try:
-        adapter = load_target(target, op, config.getoption("--softmax-backend"), config.getoption("--softmax-device"))
+        adapter = load_target(target, op, config.getoption("--softmax-backend"), config.getoption("--softmax-device"),
+                              forward_only=config.getoption("--softmax-forward-only"))
     except UsageError as exc:
         raise pytest.UsageError(f"softmax-suite: {exc}") from None
     dtypes = [d.strip() for d in config.getoption("--softmax-dtypes").split(",") if d.strip()]

@@ -17,6 +17,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, reject, seed as hypothesis_seed, settings as Settings, strategies as st
 from hypothesis.errors import Unsatisfiable
 
+from suite import backends
 from suite import dtypes as dt
 from suite.adapter import Adapter
 
@@ -180,14 +181,15 @@ class Context:
         self._record["draws"][label] = _Drawn(value.copy() if isinstance(value, np.ndarray) else value)
         return value
 
-    def call(self, *args, check_unmodified: bool = False, layout: str | None = None, **kwargs) -> np.ndarray:
+    def call(self, *args, check_unmodified: bool = False, layout: str | None = None, tracked: bool = False, **kwargs) -> np.ndarray:
         """Call the op under test on NumPy arguments; return its result as NumPy.
 
         Each call gets fresh native copies of the arguments, so an implementation
         that writes into its input cannot corrupt later calls; the property
         ``input_unmodified`` asks to have that checked. ``layout`` names one of
         ``adapter.layouts``: every array argument of a rank it applies to is then
-        built in that memory layout (a transposed view, a strided slice, ...).
+        built in that memory layout (a transposed view, a strided slice, ...). ``tracked``: the
+        float arrays are leaves that record gradients, as in training (the backend's ``tracked``).
         """
         adapter = self.adapter
         chosen = adapter.layouts[layout] if layout is not None else None
@@ -201,7 +203,11 @@ class Context:
                 reject()  # a known crash (suite.crash_shrink): draw another example
         self._record["call"] = (args, kwargs)
         self._record["layout"] = layout
+        self._record["tracked"] = tracked
         native_args = [_native(adapter, a, chosen) if isinstance(a, np.ndarray) else a for a in args]
+        if tracked:
+            native_args = [backends.get(adapter.backend).tracked(n) if isinstance(a, np.ndarray) and a.dtype.kind != "i" else n
+                           for a, n in zip(args, native_args)]
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
@@ -215,7 +221,7 @@ class Context:
             if isinstance(before, np.ndarray) and before.dtype.kind == "f":
                 after = adapter.to_numpy(native)
                 if not np.array_equal(before, after, equal_nan=True):
-                    raise PropertyFailed("modified its input array in place", before, after)
+                    raise PropertyFailed("modified its input array in place" + (" when it requires grad" if tracked else ""), before, after)
         return adapter.to_numpy(out)
 
     def fail(self, message: str, expected: Any = None, got: Any = None):
@@ -238,9 +244,11 @@ def _native(adapter: Adapter, a: np.ndarray, layout) -> Any:
     return adapter.from_numpy(a)
 
 
-def repro_line(adapter: Adapter, op: str, call, layout: str | None = None, render_array=format_array, prelude: str = "") -> str:
+def repro_line(adapter: Adapter, op: str, call, layout: str | None = None, render_array=format_array, prelude: str = "",
+               tracked: str = "") -> str:
     """``python -c "..."`` that calls the implementation on the call's arguments, each array
-    written by ``render_array(index, array)`` (default: inline, exactly)."""
+    written by ``render_array(index, array)`` (default: inline, exactly); ``tracked`` is appended
+    to each float array (the backend's ``tracked_repro``) when the call was made on tracked leaves."""
     if call is None:
         return ""
     args, kwargs = call
@@ -248,7 +256,11 @@ def repro_line(adapter: Adapter, op: str, call, layout: str | None = None, rende
     native = f"impl.layouts[{layout!r}].build" if layout is not None else "impl.from_numpy"
     if render_array is format_array:
         render_array = lambda i, a: format_array(a)  # noqa: E731
-    rendered = [f"{native}({render_array(i, a)})" if isinstance(a, np.ndarray) else repr(a) for i, a in enumerate(args)]
+
+    def suffix(a):
+        return tracked if a.dtype.kind != "i" else ""
+
+    rendered = [f"{native}({render_array(i, a)}){suffix(a)}" if isinstance(a, np.ndarray) else repr(a) for i, a in enumerate(args)]
     rendered += [f"{k}={v!r}" for k, v in kwargs.items()]
     return (
         "python -c \"import numpy as np, ml_dtypes; from suite.adapter import builtin, load_target; "
@@ -486,10 +498,11 @@ def _record_failure(outcome: Outcome, failure: PropertyFailed, adapter: Adapter,
     outcome.counterexample = render_draws(record["draws"])
     outcome.expected = _show(failure.expected)
     outcome.got = _show(failure.got)
-    outcome.repro = repro_line(adapter, op, record["call"], record.get("layout"))
+    tracked = backends.get(adapter.backend).tracked_repro if record.get("tracked") else ""
+    outcome.repro = repro_line(adapter, op, record["call"], record.get("layout"), tracked=tracked)
     if record["call"] is not None:
         outcome.inputs_npz, read = inputs_file(record["call"])
-        outcome.repro_from_file = repro_line(adapter, op, record["call"], record.get("layout"), read, "f = np.load('{inputs}'); ")
+        outcome.repro_from_file = repro_line(adapter, op, record["call"], record.get("layout"), read, "f = np.load('{inputs}'); ", tracked)
 
 
 def _record_suite_error(outcome: Outcome, exc: Exception, record: dict) -> None:

@@ -51,7 +51,8 @@ def build_adapter(desc: dict):
 
             raise UsageError(f"implementation {adapter.name!r} is not usable here: {reason}")
         return adapter
-    return load_target(desc["target"], desc["op"], desc.get("backend", "numpy"), desc.get("device", "cpu"))
+    return load_target(desc["target"], desc["op"], desc.get("backend", "numpy"), desc.get("device", "cpu"),
+                       forward_only=desc.get("forward_only", False))
 
 
 def _recording(adapter, path: str | None):
@@ -117,6 +118,7 @@ class Worker:
                         "device": adapter.device,
                         "dtypes": list(adapter.dtypes),
                         "differentiable": adapter.differentiable,
+                        "forward_only": adapter.forward_only,
                         "ops": sorted(adapter.ops),
                         "description": adapter.description,
                         "origin": adapter.origin,

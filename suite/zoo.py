@@ -40,7 +40,7 @@ ZOO_PACKAGES = ("implementations.broken", "implementations.correct")
 MUTANT_PROFILE = "detect"
 SWEEP_PROFILE = "sweep"
 DEFAULT_SEEDS = 20
-_KEYS = {"function", "op", "backend", "device", "dtypes", "caught_by", "policy"}
+_KEYS = {"function", "op", "backend", "device", "dtypes", "caught_by", "policy", "forward_only"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class Entry:
     dtypes: tuple[str, ...] | None = None
     caught_by: tuple[str, ...] = ()
     policy: str = "default"
+    forward_only: bool = False  # certified as ``certify --forward-only`` would (no gradient properties)
 
     @property
     def target(self) -> str:
@@ -110,6 +111,7 @@ def entries(kind: str | None = None) -> list[Entry]:
                     dtypes=tuple(raw["dtypes"]) if raw.get("dtypes") else None,
                     caught_by=tuple(raw.get("caught_by", ())),
                     policy=raw.get("policy", "default"),
+                    forward_only=raw.get("forward_only", False),
                 )
                 _check(entry, registry)
                 found.append(entry)
@@ -132,7 +134,7 @@ def request(entry: Entry, seed: int | None = None, properties=None, dtypes=None)
     """The certification request for ``entry`` (``softmax-suite certify`` builds the same)."""
     from suite.certify import target_request
 
-    r = target_request(entry.target, entry.op, entry.backend, entry.device, dtypes or entry.dtypes)
+    r = target_request(entry.target, entry.op, entry.backend, entry.device, dtypes or entry.dtypes, forward_only=entry.forward_only)
     r.seed = seed
     r.properties = tuple(properties) if properties is not None else _all_but_error_profile(entry.op)
     return r

@@ -338,3 +338,28 @@ def test_cli_bad_targets_exit_1(tmp_path, target, words):
     assert result.returncode == 1, result.stdout + result.stderr
     assert words in result.stdout and "NOT CERTIFIED" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------------------- forward-only targets
+
+
+def test_a_forward_only_target_skips_its_gradients_with_the_reason(tmp_path):
+    pytest.importorskip("torch", reason="the forward-only declaration is for differentiable backends (torch)")
+    target = ROOT / "implementations" / "correct" / "forward_only_softmax.py"
+    result = run_cli("certify", f"{target}:softmax", "--op", "softmax", "--backend", "torch", "--forward-only", "--no-speed",
+                     "--dtypes", "float32", "--properties", "output_contract,grad_closed_form", "--report", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    cert = certificate(tmp_path)
+    assert cert["forward_only"] is True and cert["verdict"] == "certified"
+    grad = next(p for p in cert["properties"] if p["name"] == "grad_closed_form")
+    assert grad["status"] == "skipped" and "declared forward-only (--forward-only)" in grad["reason"]
+    # undeclared, the same target fails its gradients: the flag is what makes the difference
+    undeclared = run_cli("certify", f"{target}:softmax", "--op", "softmax", "--backend", "torch", "--no-speed",
+                         "--dtypes", "float32", "--properties", "grad_closed_form", "--report", str(tmp_path / "u"))
+    assert undeclared.returncode == 1, undeclared.stdout + undeclared.stderr
+
+
+@pytest.mark.parametrize("args", [["numpy-reference", "--op", "softmax"], [f"{NAIVE}:softmax", "--op", "softmax"]])
+def test_forward_only_is_refused_where_there_is_nothing_to_skip(args):
+    result = run_cli("certify", *args, "--forward-only", "--no-speed")
+    assert result.returncode == 2 and "--forward-only" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -178,3 +178,15 @@ def test_plugin_is_a_guest_in_a_users_hypothesis_session(tmp_path, monkeypatch):
     assert "987654321" in draws["plugin disabled"], "the check needs draws that use the user's module constants"
     assert draws["plugin loaded"] == draws["plugin disabled"]
     assert draws["after a suite property"] == draws["suite property deselected"]
+
+
+def test_a_forward_only_target_gets_no_gradient_tests(tmp_path):
+    import pytest
+
+    pytest.importorskip("torch", reason="the forward-only declaration is for differentiable backends (torch)")
+    target = ROOT / "implementations" / "correct" / "forward_only_softmax.py"
+    common = ["--softmax-target", f"{target}:softmax", "--softmax-op", "softmax", "--softmax-backend", "torch",
+              "--softmax-dtypes", "float32", "--collect-only"]
+    declared = pytest_in(tmp_path, *common, "--softmax-forward-only").stdout
+    undeclared = pytest_in(tmp_path, *common).stdout
+    assert "grad_closed_form" in undeclared and "grad_" not in declared and "definition-float32" in declared

@@ -60,6 +60,11 @@ class Backend:
     allocator_devices: tuple[str, ...] = ()
     # device -> bytes free on it, for an accelerator (suite/huge.py sizes its arrays to fit)
     free_device_memory: Callable[[str], int] | None = None
+    # A native float array -> the same values as a leaf that records gradients (torch: requires_grad),
+    # for input_unmodified's call as training calls the op; None where arrays are immutable (JAX)
+    # or record nothing (NumPy)
+    tracked: Callable[[Any], Any] | None = None
+    tracked_repro: str = ""  # what a repro appends to a native array to make it such a leaf
 
     @property
     def differentiable(self) -> bool:

@@ -120,4 +120,6 @@ BACKEND = Backend(
     temporaries=2,
     allocator_devices=("cpu",),
     free_device_memory=lambda device: int(_torch().cuda.mem_get_info(device)[0]),
+    tracked=lambda t: t.detach().requires_grad_(True) if t.is_floating_point() else t,
+    tracked_repro=".requires_grad_(True)",
 )
