@@ -108,9 +108,9 @@ def rounds_to_output(dtype: str) -> bool:
 
 def output_ulp(dtype: str, magnitude: np.ndarray) -> np.ndarray:
     """One ULP of the output dtype at |magnitude| (its subnormal spacing below the normal range):
-    the error of rounding a working-precision result to a 16-bit output *faithfully*, which admits
-    one intermediate rounded to 16 bits (PyTorch's CPU half log-sum, its non-last-axis kernels).
-    Exactly 0 for float32 and float64 outputs, whose last rounding the working-precision terms count."""
+    the error of rounding a working-precision result to a 16-bit output *faithfully* (the stored
+    16-bit intermediates are charged apart, at their own magnitudes). Exactly 0 for float32 and
+    float64 outputs, whose last rounding the working-precision terms count."""
     m = np.abs(np.asarray(magnitude, dtype=np.float64))
     if not rounds_to_output(dtype):
         return np.zeros_like(m)
