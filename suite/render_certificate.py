@@ -322,6 +322,25 @@ def _stats_plots(cert: dict) -> list[tuple[str, str]]:
 PLOTS_LATER = "plots: drawn when this page is written again with its speed section, once the timing is done"
 
 
+def _properties_html(cert: dict) -> list[str]:
+    parts = []
+    parts.append("<h2>Properties</h2><table id=\"properties\"><tr><th>property</th><th>status</th><th>worst error</th><th>per dtype</th><th>detail</th></tr>")
+    for p in cert["properties"]:
+        per = " ".join(
+            f"<span class=\"{escape(status_class(o['status']))}\" title=\"{escape(o.get('message') or o.get('observation', ''))}\">{escape(d)}"
+            + (f" {NOT_APPLICABLE}" if o["status"] == SKIP and p.get("graded") else "")
+            + "</span>"
+            for d, o in p["dtypes"].items()
+        )
+        name = p["name"] + ("" if p["required"] else " <small>(not required)</small>")
+        parts.append(
+            f"<tr><td title=\"{escape(p['statement'])}\">{name}</td><td class=\"{escape(status_class(p['status']))}\">{escape(status_mark(p))}</td>"
+            f"<td class=\"num\">{escape(worst_cell(p))}</td><td>{per}</td><td>{escape(property_detail(p))}</td></tr>"
+        )
+    parts.append("</table>")
+    return parts
+
+
 def certificate_html(cert: dict, link_back: str | None = None, plots: bool = True) -> str:
     """The certificate's page; ``plots=False`` leaves the figures out (with a note): drawing them
     costs a second or more of CPU per certificate."""
@@ -349,20 +368,7 @@ def certificate_html(cert: dict, link_back: str | None = None, plots: bool = Tru
     if errors:
         parts.append("<h2 id=\"suite-errors\">Could not decide (suite errors)</h2><p>The suite raised while deciding these; they are not findings about the implementation.</p>")
         parts += [f"<pre class=\"suite-error\">{escape(e)}</pre>" for e in errors]
-    parts.append("<h2>Properties</h2><table id=\"properties\"><tr><th>property</th><th>status</th><th>worst error</th><th>per dtype</th><th>detail</th></tr>")
-    for p in cert["properties"]:
-        per = " ".join(
-            f"<span class=\"{escape(status_class(o['status']))}\" title=\"{escape(o.get('message') or o.get('observation', ''))}\">{escape(d)}"
-            + (f" {NOT_APPLICABLE}" if o["status"] == SKIP and p.get("graded") else "")
-            + "</span>"
-            for d, o in p["dtypes"].items()
-        )
-        name = p["name"] + ("" if p["required"] else " <small>(not required)</small>")
-        parts.append(
-            f"<tr><td title=\"{escape(p['statement'])}\">{name}</td><td class=\"{escape(status_class(p['status']))}\">{escape(status_mark(p))}</td>"
-            f"<td class=\"num\">{escape(worst_cell(p))}</td><td>{per}</td><td>{escape(property_detail(p))}</td></tr>"
-        )
-    parts.append("</table>")
+    parts += _properties_html(cert)
     parts.append(coverage_html(cert))
     if cert["implementation_defined"]:
         parts.append("<h2>Implementation-defined behaviours</h2><table><tr><th>behaviour</th><th>dtype</th><th>observed</th></tr>")
