@@ -69,6 +69,8 @@ class Outcome:
     # the certificate and puts the short line in ``repro`` (suite.reports.save_inputs).
     inputs_npz: str = ""
     repro_from_file: str = ""
+    # The kernel-scale (rows, classes) drawn before any failure ("4096x17", ...), for the coverage.
+    sizes: list[str] = field(default_factory=list)
 
     @property
     def test_id(self) -> str:
@@ -392,7 +394,7 @@ def _run_property(prop, adapter, op, dtype, settings, seed, sizes, avoid=()) -> 
         plan = sizes if sizes is not None else size_plans.plan_for(Settings.get_current_profile_name())
         if prop.differentiable_only:
             plan = plan.for_gradients()
-        runs += [(p, plan.examples) for p in plan.passes()]
+        runs += [(p, plan.examples) for p in plan.passes() + (plan.widest_passes() if prop.widest else [])]
     satisfied = False
     for size_pass, examples in runs:
         status = _run_examples(prop, adapter, op, dtype, base, seed, examples, size_pass, outcome, record)
@@ -405,6 +407,7 @@ def _run_property(prop, adapter, op, dtype, settings, seed, sizes, avoid=()) -> 
         if record.get("avoided"):
             outcome.message = "every draw had the shape of a known crash of the implementation (see the crashed property)"
     outcome.stats = dict(record["stats"])
+    outcome.sizes = [f"{rows}x{classes}" for rows, classes in sorted(record.get("sizes", ()))]
     if record.get("avoided"):
         outcome.stats["draws_avoided_as_known_crash"] = float(record["avoided"])
     outcome.stats.update(_summarize_samples(record["samples"]))
@@ -449,6 +452,8 @@ def _run_examples(prop, adapter, op, dtype, base, seed, examples, size_pass, out
         except PropertyFailed:
             record.setdefault("first_failure", time.perf_counter())  # shrinking starts here
             raise
+        finally:
+            _note_size(record)
 
     test = Settings(
         base,
@@ -475,6 +480,16 @@ def _run_examples(prop, adapter, op, dtype, base, seed, examples, size_pass, out
         _record_suite_error(outcome, exc, record)
         return "failed"
     return "passed"
+
+
+def _note_size(record: dict) -> None:
+    """Keep the kernel-scale size of the example just run, unless it is a shrinking candidate."""
+    from suite.sizes import SIZE_LABEL
+
+    drawn = record["draws"].get(SIZE_LABEL)
+    if drawn is not None and "first_failure" not in record:
+        rows, classes = drawn.value
+        record.setdefault("sizes", set()).add((rows, classes))
 
 
 def _summarize_samples(samples: dict) -> dict[str, float]:

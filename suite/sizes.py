@@ -17,6 +17,9 @@ Passes (one Hypothesis run each, ``examples`` examples; see :func:`passes`):
   long_or_many_rows  either menu, in one pass (the gradient properties, the sweep's many seeds, dev)
   classes=K   each class count the user pinned (``--classes``), few rows
   rows=R      each row count the user pinned (``--rows``), classes that fit
+  widest_classes=K, widest_rows=R  the largest entry of each menu within the budget, in the
+              properties that see a wrong value anywhere (``@prop(widest=True)``: definition,
+              grad_closed_form), so that no certification leaves the widest sizes to chance
 
 Every pass is deterministic: its seed is a function of the certification's seed,
 the pass and (off JAX, which compiles per shape) the property and dtype
@@ -60,6 +63,8 @@ SHORT_CLASSES = (1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 32, 33, 63, 64, 65, 100, 12
 MAX_PINNED = 2**24
 
 LONG_ROWS, MANY_ROWS, PINNED_CLASSES, PINNED_ROWS = "long_rows", "many_rows", "classes", "rows"
+WIDEST_CLASSES, WIDEST_ROWS = "widest_classes", "widest_rows"
+SIZE_LABEL = "kernel-scale rows and classes"  # the draw's label, read back for the coverage
 # One pass drawing from either menu: the sweep's many seeds share out the two menus between them.
 EITHER = "long_or_many_rows"
 
@@ -93,11 +98,22 @@ class SizePlan:
         found += [SizePass(PINNED_ROWS, self.budget, r) for r in self.rows]
         return found
 
+    def widest_passes(self) -> list["SizePass"]:
+        """The largest class count and row count of the menus within the budget, each a pass of
+        its own (unless the user pinned it already): one row of 262145 classes and 65537 rows at ci."""
+        if self.examples <= 0:
+            return []
+        widest_k = max([k for k in KERNEL_CLASSES if k <= self.budget], default=0)
+        widest_r = max([r for r in KERNEL_ROWS if r <= self.budget], default=0)
+        found = [SizePass(WIDEST_CLASSES, self.budget, widest_k)] if widest_k and widest_k not in self.classes else []
+        return found + ([SizePass(WIDEST_ROWS, self.budget, widest_r)] if widest_r and widest_r not in self.rows else [])
+
     def as_dict(self) -> dict:
         return {
             "budget": self.budget,
             "examples": self.examples,
             "passes": [p.label for p in self.passes()],
+            "widest_passes": [p.label for p in self.widest_passes()],
             "classes": list(self.classes),
             "rows": list(self.rows),
         }
@@ -136,10 +152,10 @@ class SizePass:
             menu = [r for r in KERNEL_ROWS if r <= budget] or [1]
             shorts = tuple(k for k in SHORT_CLASSES + KERNEL_CLASSES if self._fits(k))
             return st.sampled_from(menu).flatmap(lambda r: st.tuples(st.just(r), _fitting(shorts, budget // r)))
-        if self.kind == PINNED_CLASSES:
+        if self.kind in (PINNED_CLASSES, WIDEST_CLASSES):
             k = self.value if self._fits(self.value) else self.max_classes
             return st.tuples(_fitting(FEW_ROWS, budget // k), st.just(k))
-        if self.kind == PINNED_ROWS:
+        if self.kind in (PINNED_ROWS, WIDEST_ROWS):
             shorts = tuple(k for k in SHORT_CLASSES + KERNEL_CLASSES if self._fits(k))
             return st.tuples(st.just(self.value), _fitting(shorts, budget // self.value))
         raise ValueError(f"unknown size pass {self.kind!r}")
@@ -147,7 +163,7 @@ class SizePass:
     def shape(self, draw, op, last_axis: bool = False) -> tuple[tuple[int, int], int]:
         """A 2-D shape and axis: (rows, K) along axis -1, or (K, rows) along axis 0 or -2 for the
         ops with an axis (``op``: its record, suite.ops.Op; cross_entropy's classes are always last)."""
-        rows, k = draw(self.rows_and_classes(), "kernel-scale rows and classes")
+        rows, k = draw(self.rows_and_classes(), SIZE_LABEL)
         if not op.takes_axis or last_axis:
             return (rows, k), -1
         axis = draw(st.sampled_from([-1, 0, -2]), "axis")

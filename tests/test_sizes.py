@@ -103,3 +103,27 @@ def test_certificate_records_the_pinned_sizes(tmp_path):
     cert = json.loads((tmp_path / "certificate.json").read_text())
     assert cert["sizes"]["classes"] == [50257] and cert["sizes"]["rows"] == [4097]
     assert cert["sizes"]["budget"] == sizes.CI_BUDGET
+
+
+def test_the_widest_sizes_are_their_own_passes_unless_pinned():
+    plan = sizes.plan_for("ci")
+    assert [p.label for p in plan.widest_passes()] == ["widest_classes=262145", "widest_rows=65537"]
+    assert [p.label for p in sizes.plan_for("ci", classes=(262145,)).widest_passes()] == ["widest_rows=65537"]
+    wide = {name for name, p in all_properties().items() if p.widest}
+    assert {"definition", "grad_closed_form"} <= wide
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_kernel_wrong_only_at_the_widest_rows_is_caught_at_every_seed(seed):
+    """implementations/broken/widest_rows_second_pass.py is right up to 131072 classes: the menus'
+    random draws miss it at most seeds; the widest pass of ``definition`` catches it at every one,
+    and the outcome lists the widest size among the sizes it drew."""
+    from implementations.broken.widest_rows_second_pass import softmax
+
+    adapter = callable_adapter(softmax, "softmax")
+    outcome = run_property(all_properties()["definition"], adapter, "softmax", "float32",
+                           settings=certification_settings("detect"), seed=seed, sizes=sizes.plan_for("ci"))
+    assert outcome.status == FAIL and "262145" in outcome.counterexample.get("kernel-scale rows and classes", ""), outcome.report()
+    passed = run_property(all_properties()["definition"], callable_adapter(_reference_softmax, "softmax"), "softmax",
+                          "float32", settings=certification_settings("detect"), seed=seed, sizes=sizes.plan_for("ci"))
+    assert passed.status == PASS and "1x262145" in passed.sizes and any(s.startswith("65537x") for s in passed.sizes)

@@ -47,6 +47,9 @@ class Property:
     # Whether the kernel-scale passes of suite.sizes run it too (after its ordinary examples);
     # False only where the docstring says why the sizes cannot apply.
     kernel_sizes: bool = True
+    # Whether it also runs the widest sizes of the menus (suite.sizes.SizePlan.widest_passes): for
+    # properties that compare every output with the exact value, which see a wrong result anywhere.
+    widest: bool = False
     # For a graded property (one with a ``grade`` hook): the grades that pass under --policy strict
     # (suite/verdict.py). None: not graded, or descriptive (its grade never rejects).
     passing_grades: tuple[str, ...] | None = None
@@ -85,6 +88,7 @@ def prop(
     examples_scale: float = 1.0,
     opt_in: str | None = None,
     kernel_sizes: bool = True,
+    widest: bool = False,
     passing_grades: tuple[str, ...] | None = None,
 ):
     def register(func: Callable) -> Callable:
@@ -103,6 +107,7 @@ def prop(
             examples_scale=examples_scale,
             opt_in=opt_in,
             kernel_sizes=kernel_sizes,
+            widest=widest,
             passing_grades=passing_grades,
         )
         return func

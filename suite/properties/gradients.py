@@ -139,7 +139,7 @@ def draw_grad_case(ctx, regimes=sst.REGIMES, min_dims: int = 1, max_dims: int = 
     return Case(ctx.op, x, axis, targets, temperature)
 
 
-@prop(*GRAD_OPS, differentiable_only=True)
+@prop(*GRAD_OPS, differentiable_only=True, widest=True)
 def grad_closed_form(ctx):
     """The vector-Jacobian product with a random cotangent g equals the closed form in high
     precision, within the first-order error bound: softmax s * (g - sum(s * g)); log_softmax
