@@ -33,7 +33,7 @@ from suite.profiles import PROFILES
 from suite.runner import ERROR, FAIL, IMPL_DEFINED, PASS, SKIP
 from suite.verdict import CERTIFIED, IMPLEMENTATION_FAILURES, POLICIES, certification_verdict, rejects, suite_errors_of
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "2.0"
 DEFAULT_TIMEOUT = None  # per profile, see default_timeout()
 PROFILE_TIMEOUTS = {"dev": 180.0, "ci": 180.0, "thorough": 1800.0}
 

@@ -29,10 +29,11 @@ def examples_line(cert: dict) -> str:
     base = _profile_examples(cert["profile"])
     said = f"profile {cert['profile']}, seed {cert['seed']}: "
     said += f"{base} drawn examples per property and dtype" if base else "drawn examples per property and dtype"
-    said += " (a property may scale its count down, to 5 at least; the certificate does not record the count run)" if base else ""
     recorded = _recorded_examples(cert)
     if recorded:
-        said += f"; recorded by the outcomes: {recorded} examples in all"
+        said += f"; run, as the outcomes record them: {recorded:,} examples in all (per property below)"
+    elif base:
+        said += " (a property may scale its count down, to 5 at least; the certificate does not record the count run)"
     outcomes = f"{_count(cert, PASS, FAIL, IMPL_DEFINED, ERROR)} (property, dtype) outcomes decided or observed, {_count(cert, SKIP)} skipped"
     return f"{said}. {len(drawn)} properties on drawn inputs, {len(probes)} on fixed inputs; {outcomes}."
 
@@ -56,8 +57,26 @@ def sizes_line(cert: dict) -> str:
         f"kernel-scale passes {passes}: {sizes.get('examples')} examples each per property and dtype, "
         f"up to {sizes.get('budget'):,} elements per example"
     )
+    if sizes.get("widest_passes"):
+        from suite.properties import all_properties
+
+        wide = [name for name, p in all_properties().items() if p.widest and name in {q["name"] for q in cert["properties"]}]
+        line += f"; the widest, {', '.join(sizes['widest_passes'])}, in {', '.join(wide) or 'no property run here'}"
     pinned = [f"{k} {', '.join(map(str, sizes.get(k) or []))}" for k in ("classes", "rows") if sizes.get(k)]
     return line + ("; pinned " + "; ".join(pinned) if pinned else "; no sizes pinned (--classes, --rows)")
+
+
+def drawn_sizes_rows(cert: dict) -> list[tuple[str, str, str]]:
+    """(property, the examples it ran over every dtype, the kernel-scale rows x classes it drew,
+    smallest row first), from the outcomes' ``examples`` and ``sizes`` (a failure stops the count)."""
+    rows = []
+    for p in cert["properties"]:
+        ran = sum(sum((o.get("examples") or {}).values()) for o in p["dtypes"].values())
+        drawn = {s for o in p["dtypes"].values() for s in o.get("sizes") or []}
+        if ran or drawn:
+            ordered = sorted(drawn, key=lambda s: tuple(int(v) for v in s.split("x"))[::-1])
+            rows.append((p["name"], f"{ran:,}", ", ".join(ordered) or "-"))
+    return rows
 
 
 def layouts_line(cert: dict) -> str:
@@ -115,8 +134,15 @@ def coverage_items(cert: dict) -> list[tuple[str, str]]:
     ]
 
 
+SIZES_NOTE = "the examples each property ran and the kernel-scale sizes (rows x classes) it drew, over every dtype, before any failure"
+
+
 def coverage_markdown(cert: dict) -> list[str]:
     lines = ["## Coverage", ""] + [f"- **{k}**: {md_cell(v)}" for k, v in coverage_items(cert)] + [""]
+    drawn = drawn_sizes_rows(cert)
+    if drawn:
+        lines += [f"Examples and sizes: {SIZES_NOTE}.", "", "| property | examples | sizes drawn |", "|---|---:|---|"]
+        lines += [f"| {name} | {ran} | {md_cell(sizes)} |" for name, ran, sizes in drawn] + [""]
     header, rows = regime_table(cert)
     if rows:
         lines += [f"Regimes: {REGIME_NOTE}.", "", "| " + " | ".join(header) + " |", "|---|---|" + "---:|" * (len(header) - 2)]
@@ -127,6 +153,10 @@ def coverage_markdown(cert: dict) -> list[str]:
 def coverage_html(cert: dict) -> str:
     items = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in coverage_items(cert))
     parts = [f"<h2 id=\"coverage\">Coverage</h2><table class=\"coverage\">{items}</table>"]
+    drawn = drawn_sizes_rows(cert)
+    if drawn:
+        parts.append(f"<p>Examples and sizes: {escape(SIZES_NOTE)}.</p><table id=\"sizes-drawn\"><tr><th>property</th><th>examples</th><th>sizes drawn</th></tr>"
+                     + "".join(f"<tr><td>{escape(n)}</td><td class=\"num\">{r}</td><td>{escape(v)}</td></tr>" for n, r, v in drawn) + "</table>")
     header, rows = regime_table(cert)
     if rows:
         parts.append(f"<p>Regimes: {escape(REGIME_NOTE)}.</p><table id=\"regimes\"><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")

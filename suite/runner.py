@@ -69,8 +69,10 @@ class Outcome:
     # the certificate and puts the short line in ``repro`` (suite.reports.save_inputs).
     inputs_npz: str = ""
     repro_from_file: str = ""
-    # The kernel-scale (rows, classes) drawn before any failure ("4096x17", ...), for the coverage.
+    # The kernel-scale (rows, classes) drawn before any failure ("4096x17", ...), and the examples
+    # run before any failure per pass ("ordinary" or a size pass's label), for the coverage.
     sizes: list[str] = field(default_factory=list)
+    examples: dict[str, int] = field(default_factory=dict)
 
     @property
     def test_id(self) -> str:
@@ -408,6 +410,7 @@ def _run_property(prop, adapter, op, dtype, settings, seed, sizes, avoid=()) -> 
             outcome.message = "every draw had the shape of a known crash of the implementation (see the crashed property)"
     outcome.stats = dict(record["stats"])
     outcome.sizes = [f"{rows}x{classes}" for rows, classes in sorted(record.get("sizes", ()))]
+    outcome.examples = dict(record.get("examples", {}))
     if record.get("avoided"):
         outcome.stats["draws_avoided_as_known_crash"] = float(record["avoided"])
     outcome.stats.update(_summarize_samples(record["samples"]))
@@ -452,8 +455,7 @@ def _run_examples(prop, adapter, op, dtype, base, seed, examples, size_pass, out
         except PropertyFailed:
             record.setdefault("first_failure", time.perf_counter())  # shrinking starts here
             raise
-        finally:
-            _note_size(record)
+        _note_example(record, size_pass)
 
     test = Settings(
         base,
@@ -482,12 +484,17 @@ def _run_examples(prop, adapter, op, dtype, base, seed, examples, size_pass, out
     return "passed"
 
 
-def _note_size(record: dict) -> None:
-    """Keep the kernel-scale size of the example just run, unless it is a shrinking candidate."""
+def _note_example(record: dict, size_pass) -> None:
+    """Count the example that just passed, and keep its kernel-scale size, unless it is a shrinking
+    candidate (examples an assumption rejected, and failing ones, are not counted)."""
     from suite.sizes import SIZE_LABEL
 
+    if "first_failure" in record:
+        return
+    label = size_pass.label if size_pass is not None else "ordinary"
+    record.setdefault("examples", {})[label] = record.setdefault("examples", {}).get(label, 0) + 1
     drawn = record["draws"].get(SIZE_LABEL)
-    if drawn is not None and "first_failure" not in record:
+    if drawn is not None:
         rows, classes = drawn.value
         record.setdefault("sizes", set()).add((rows, classes))
 
