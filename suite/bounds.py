@@ -330,7 +330,8 @@ def log_softmax(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
     y = t.gap + t.log_sum  # |log_softmax_i| = g_i + L, no cancellation
     with np.errstate(invalid="ignore", over="ignore"):
         working = _absolute(t, dtype, t.gap, t.log_sum, y)
-        working = working + _sixteen_bit_log_sum(t, dtype) + sixteen_bit_roundoff(dtype) * t.gap
+        if rounds_to_output(dtype):  # (a float64 gap may overflow to inf, and 0 * inf is NaN)
+            working = working + _sixteen_bit_log_sum(t, dtype) + sixteen_bit_roundoff(dtype) * t.gap
         bound = working + output_ulp(dtype, y + working)
     return _finite_or_zero(np.where(np.isfinite(np.asarray(x, dtype=np.float64)) | np.isnan(t.s), bound, 0.0))
 
@@ -343,7 +344,7 @@ def streaming_logsumexp(t: RowTerms, dtype: str) -> np.ndarray:
     |y_k| e^(y_k - y) <= |y| + 1/e: at most (n - 1)(|y| + 1.63) u (keepdims)."""
     u = working_unit_roundoff(dtype)
     with np.errstate(over="ignore", invalid="ignore"):
-        return SAFETY * gamma(np.maximum(t.n - 1, 0), u) * (np.abs(t.a + t.log_sum) + 2)
+        return np.where(t.n > 1, SAFETY * gamma(np.maximum(t.n - 1, 0), u) * (np.abs(t.a + t.log_sum) + 2), 0.0)
 
 
 def logsumexp(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
@@ -373,7 +374,9 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray, dtype: str) -> np.nda
     with np.errstate(over="ignore", invalid="ignore"):
         log_sum = _sixteen_bit_log_sum(t, dtype)
         lse_rounding = np.minimum((SAFETY * u + h) * lse, t.log_sum + SAFETY * gamma(t.n + t.w + 1, u) + log_sum)
-        working = _absolute(t, dtype, t.log_sum, target_gap, loss) + log_sum + h * target_gap + lse_rounding
+        working = _absolute(t, dtype, t.log_sum, target_gap, loss) + log_sum + lse_rounding
+        if h:  # (a float64 gap may overflow to inf, and 0 * inf is NaN)
+            working = working + h * target_gap
         bound = working + output_ulp(dtype, loss + working)
     # a masked target has an infinite loss: it must come back exactly inf
     return np.where(np.isfinite(target_logit), bound, 0.0)[:, 0]
