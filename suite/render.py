@@ -73,6 +73,9 @@ def md_cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+NO_MATPLOTLIB = "plots not drawn: matplotlib is not installed (pip install 'softmax-suite[reports]')"
+
+
 def load_matplotlib():
     try:
         import matplotlib
@@ -97,6 +100,8 @@ def plots_html(makers: list[Callable], data, empty: str = "no accuracy data") ->
             if plt is not None:
                 plt.close("all")
             notes.append(f"plot not drawn: {type(exc).__name__}: {exc}")
+    if not plots and not notes and load_matplotlib() is None:
+        return [f"<p class=\"unplotted\">{escape(NO_MATPLOTLIB)}</p>"]
     if not plots and not notes:
         return [f"<p class=\"no-accuracy\">{escape(empty)}</p>"]
     parts = [f"<p class=\"unplotted\">{escape(note)}</p>" for note in notes]

@@ -121,10 +121,12 @@ def test_a_plain_install_names_the_extra_of_every_other_path(tmp_path):
         (["certify", "torch-cpu", "--op", "softmax", "--no-speed"], "torch"),
         (["certify", "jax", "--op", "softmax", "--no-speed"], "jax"),
         (["bench", "compare", "HEAD~1", "HEAD"], "bench"),
+        (["run", "--implementations", "torch-cpu", "--no-speed"], "torch"),
     ):
         done = cli(env_dir, *args, cwd=tmp_path)
         assert done.returncode == 2, f"{args}: exit {done.returncode}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
-        assert f"softmax-suite[{extra}]" in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert f"softmax-suite[{extra}]" in done.stderr, done.stderr
+        assert done.stderr.strip().splitlines()[-1].startswith("softmax-suite: error:") and "Traceback" not in done.stderr
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     speed = subprocess.run([str(env_dir / "bin" / "python"), "-m", "suite.speed", "--shape", "64x1024", "--repeats", "2"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
@@ -138,7 +140,6 @@ def test_a_plain_install_names_the_extra_of_every_other_path(tmp_path):
     ran = cli(env_dir, "run", "--implementations", "numpy-reference", "--ops", "logsumexp", "--dtypes", "float64",
               "--no-speed", "--report", str(tmp_path / "run"), cwd=tmp_path)
     assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
-    assert "pip install 'softmax-suite[torch]'" in ran.stdout  # the unavailable built-ins, with their extra
 
 
 @pytest.mark.parametrize("extra, implementation", [("torch", "torch-cpu"), ("jax", "jax")])
