@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
+from suite import backends
 from suite import dtypes as dt
 from suite.adapter import BACKEND_GLUE, UsageError
 from suite.isolation import CRASHED, NOT_RUN, TIMED_OUT, USAGE_ERROR, Pool, Result, Unit, outcome_of
@@ -122,13 +123,18 @@ def target_request(target: str, op: str, backend: str = "numpy", device: str = "
         raise UsageError(
             f"target {target!r} has no ':attr'; write it as package.module:function or path/to/file.py:function"
         )
+    emulation = backends.emulated(backend, device)
+    for name in dtypes or ():
+        if emulation is not None and name in emulation.unsupported:
+            raise UsageError(f"dtype {name} cannot be certified on {device}: {emulation.unsupported[name]}")
     chosen = check_dtypes(dtypes, glue.dtypes, f"backend {backend}")
     desc = {"target": target, "op": op, "backend": backend, "device": device}
     if forward_only:
         if not glue.differentiable:
             raise UsageError(f"--forward-only: backend {backend} has no gradient properties to skip")
         desc["forward_only"] = True
-    return Request(desc, op, target, chosen)
+    unsupported = tuple(emulation.unsupported) if emulation is not None else ()  # recorded with the reason
+    return Request(desc, op, target, chosen, unsupported=unsupported)
 
 
 def check_dtypes(dtypes, supported, who: str) -> tuple[str, ...]:
@@ -304,7 +310,7 @@ def _declare_unsupported(request: Request, unsupported) -> None:
     remaining = tuple(d for d in backend_dtypes if d not in declared)
     if not remaining:
         raise UsageError(f"every dtype is declared unsupported ({', '.join(declared)}): nothing to certify")
-    request.dtypes, request.unsupported = remaining, declared
+    request.dtypes, request.unsupported = remaining, tuple(dict.fromkeys(request.unsupported + declared))
 
 
 def _builtin_names() -> list[str]:
@@ -347,7 +353,6 @@ def certify_many(
     settings = settings_from(settings, options).checked()
     profile, seed, timeout, policy, speed = settings.profile, settings.seed, settings.timeout, settings.policy, settings.speed
     pinned = {"classes": list(sizes.parse_pinned(settings.classes, "classes")), "rows": list(sizes.parse_pinned(settings.rows, "rows"))}
-    size_plan = sizes.plan_for(profile, pinned["classes"], pinned["rows"])
     progress = progress if progress is not None else Progress()
     pool = Pool(settings.jobs or default_jobs(), timeout, profile, seed, pinned=pinned)
     started = time.monotonic()
@@ -400,7 +405,7 @@ def certify_many(
     def finish(r: Request, units, skipped) -> dict:
         request_seed = seed if r.seed is None else r.seed
         cert = _assemble(r, units, by_request[id(r)], skipped, profile, request_seed, timeout, policy, time.monotonic() - starts[id(r)])
-        cert["sizes"] = size_plan.as_dict()
+        cert["sizes"] = _size_section(r, profile, pinned)
         certificates[id(r)] = cert
         if on_certificate is not None:
             on_certificate(cert)
@@ -464,6 +469,31 @@ def certify_many(
         progress.finish()
         pool.close()
     return [certificates[id(r)] for r in requests]
+
+
+def _size_section(r: Request, profile: str, pinned: dict) -> dict:
+    """The certificate's size plan: the worker's (suite.sizes.plan_for) for the request's device,
+    and on an emulated device the menu rows it left out and why, with the measured cost of a call."""
+    from suite import backends, sizes
+
+    emulation = backends.emulated(r.info.get("backend", ""), r.info.get("device", ""))
+    plan = sizes.plan_for(profile, pinned["classes"], pinned["rows"], emulated=emulation)
+    section = plan.as_dict()
+    left = plan.rows_left_out()
+    if left:
+        cost = r.info.get("call_cost", {})
+        measured = ""
+        if "seconds_per_row" in cost:
+            per_row = cost["seconds_per_row"]
+            measured = (f": about {per_row * left[0]:.0f} s a call of {left[0]} rows ({per_row * 1e3:.2g} ms per row, measured "
+                        f"on {cost['rows']} rows of {cost['classes']} classes at load)")
+        section["left_out"] = [{
+            "pass": f"{sizes.MANY_ROWS}, {sizes.WIDEST_ROWS}",
+            "rows": left,
+            "reason": f"not run on {r.info['device']}: rows are capped at {plan.max_rows} there ({emulation.cost}){measured}; "
+                      f"pin them with --rows to run them anyway",
+        }]
+    return section
 
 
 def _plan(r: Request, prefix: str = "") -> tuple[list[Unit], list[dict]]:
@@ -534,8 +564,8 @@ def _avoiding(u: Unit, signatures: list[dict]) -> Unit:
 
 def _speed_units(r: Request, shapes: list[str], prefix: str) -> list[Unit]:
     """One speed unit per dtype to time (none when loading failed)."""
-    if r.load_error is not None:
-        return []
+    if r.load_error is not None or backends.emulated(r.info["backend"], r.info["device"]) is not None:
+        return []  # an emulated device's times say nothing of the kernel's (the section says so)
     dtypes = [d for d in (r.dtypes or r.info["dtypes"]) if d in r.info["dtypes"]]
     chosen = [d for d in dtypes if r.speed_dtypes is None or d in r.speed_dtypes] or dtypes[:1]
     return [
@@ -648,12 +678,14 @@ def _headline(reasons: list[tuple[str, str | None, str]]) -> list[str]:
     return [f"{name} ({', '.join(dtypes[name])}): {first[name]}" if dtypes.get(name) else name for name in first]
 
 
-def _speed_section(units, by_dtype: dict[str, dict]) -> dict:
-    """The certificate's "speed": what was timed per dtype, or that it was not asked for."""
+def _speed_section(units, by_dtype: dict[str, dict], emulation=None) -> dict:
+    """The certificate's "speed": what was timed per dtype, or why it was not."""
     from suite.speed_section import SHAPES
     from suite.timing import BASELINES
 
     shapes = next((u.extra["shapes"] for u in units if u.cmd == "speed"), None)
+    if shapes is None and emulation is not None:
+        return {"measured": False, "reason": emulation.no_speed}
     if shapes is None:
         return {"measured": False, "reason": "not measured (--no-speed, or nothing to time)"}
     if not by_dtype:
@@ -770,11 +802,15 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
     certified = verdict == CERTIFIED
     versions = dict(suite_versions())
     versions.update(info.get("versions", {}))
+    emulation = backends.emulated(info.get("backend", ""), info.get("device", ""))
+    description = info.get("description", "")
+    if emulation is not None:
+        description = f"{description}; {emulation.numerics}" if description else emulation.numerics
     return {
         "schema_version": SCHEMA_VERSION,
         "target": r.target,
         "implementation": implementation,
-        "description": info.get("description", ""),
+        "description": description,
         "op": r.op,
         "op_signature": OPS[r.op].signature,
         "backend": info.get("backend", r.adapter.get("backend", "")),
@@ -784,6 +820,8 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
         "unsupported_dtypes": list(r.unsupported) or (
             [d for d in dt.FLOAT_DTYPES if d not in info.get("dtypes", dt.FLOAT_DTYPES)] if "builtin" in r.adapter else []
         ),
+        # why the device cannot certify a dtype (Triton's interpreter: bfloat16); absent elsewhere
+        **({"unsupported_reasons": dict(emulation.unsupported)} if emulation is not None else {}),
         "differentiable": info.get("differentiable", False),
         "forward_only": info.get("forward_only", False),
         "profile": profile,
@@ -803,7 +841,7 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
         "properties": properties,
         "implementation_defined": impl_defined,
         "accuracy": accuracy,
-        "speed": _speed_section(units, speed),
+        "speed": _speed_section(units, speed, emulation),
         "timings": {
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "total_s": round(seconds, 3),

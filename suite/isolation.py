@@ -236,6 +236,8 @@ class Unit:
 
     def message(self, profile: str, seed: int, pinned: dict | None = None) -> dict:
         m = {"cmd": self.cmd, "adapter": self.adapter}
+        if self.cmd == "load" and self.op:
+            m.update(op=self.op)  # the op whose call an emulated device times (suite.worker.call_cost)
         if self.cmd in ("property", "accuracy"):
             m.update(op=self.op, dtype=self.dtype, seed=seed if self.seed is None else self.seed)
         if self.cmd == "speed":
@@ -442,16 +444,19 @@ def crash_outcome(unit: Unit, implementation: str, error: WorkerError) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _needs_own_worker(key: str) -> bool:
-    """Whether the adapter of descriptor ``key`` runs alone in its worker (Adapter.own_worker)."""
+    """Whether the adapter of descriptor ``key`` runs alone in its worker: Adapter.own_worker, or an
+    emulated device, whose environment (TRITON_INTERPRET=1) the worker sets for the whole process."""
+    from suite import backends
     from suite.adapter import UsageError, builtin
 
     desc = json.loads(key)
     if "builtin" not in desc:
-        return False
+        return backends.emulated(desc.get("backend", "numpy"), desc.get("device", "cpu")) is not None
     try:
-        return builtin(desc["builtin"]).own_worker
+        adapter = builtin(desc["builtin"])
     except UsageError:
         return False
+    return adapter.own_worker or backends.emulated(adapter.backend, adapter.device) is not None
 
 
 class Pool:

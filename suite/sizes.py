@@ -78,6 +78,9 @@ class SizePlan:
     classes: tuple[int, ...] = ()  # pinned class counts
     rows: tuple[int, ...] = ()  # pinned row counts
     merged: bool = False  # one pass over both menus instead of one pass each
+    # Most rows of a menu example, on an emulated device (suite.backends.Emulated.max_rows): the
+    # KERNEL_ROWS entries past it are left out, and the certificate says so; pinned rows still run.
+    max_rows: int | None = None
 
     def with_pinned(self, classes=(), rows=()) -> "SizePlan":
         return dataclasses.replace(self, classes=tuple(classes), rows=tuple(rows))
@@ -93,7 +96,7 @@ class SizePlan:
         if self.examples <= 0:
             return []
         menus = [EITHER] if self.merged else [LONG_ROWS, MANY_ROWS]
-        found = [SizePass(kind, self.budget) for kind in menus]
+        found = [SizePass(kind, self.budget, max_rows=self.max_rows) for kind in menus]
         found += [SizePass(PINNED_CLASSES, self.budget, k) for k in self.classes]
         found += [SizePass(PINNED_ROWS, self.budget, r) for r in self.rows]
         return found
@@ -104,9 +107,17 @@ class SizePlan:
         if self.examples <= 0:
             return []
         widest_k = max([k for k in KERNEL_CLASSES if k <= self.budget], default=0)
-        widest_r = max([r for r in KERNEL_ROWS if r <= self.budget], default=0)
+        widest_r = max(self.row_menu(), default=0)
         found = [SizePass(WIDEST_CLASSES, self.budget, widest_k)] if widest_k and widest_k not in self.classes else []
         return found + ([SizePass(WIDEST_ROWS, self.budget, widest_r)] if widest_r and widest_r not in self.rows else [])
+
+    def row_menu(self) -> list[int]:
+        """The KERNEL_ROWS entries this plan draws: within the budget and the row cap."""
+        return [r for r in KERNEL_ROWS if r <= self.budget and (self.max_rows is None or r <= self.max_rows)]
+
+    def rows_left_out(self) -> list[int]:
+        """The KERNEL_ROWS entries within the budget that the row cap leaves out."""
+        return [r for r in KERNEL_ROWS if r <= self.budget and r not in self.row_menu()]
 
     def as_dict(self) -> dict:
         return {
@@ -116,7 +127,7 @@ class SizePlan:
             "widest_passes": [p.label for p in self.widest_passes()],
             "classes": list(self.classes),
             "rows": list(self.rows),
-        }
+        } | ({"max_rows": self.max_rows} if self.rows_left_out() else {})
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,7 @@ class SizePass:
     budget: int
     value: int = 0  # the pinned size, for PINNED_CLASSES and PINNED_ROWS
     max_classes: int | None = None  # a property's documented cap (see capped())
+    max_rows: int | None = None  # the plan's row cap (SizePlan.max_rows), for MANY_ROWS
 
     @property
     def label(self) -> str:
@@ -149,7 +161,7 @@ class SizePass:
             menu = [k for k in KERNEL_CLASSES if k <= budget and self._fits(k)] or [1]
             return st.sampled_from(menu).flatmap(lambda k: st.tuples(_fitting(FEW_ROWS, budget // k), st.just(k)))
         if self.kind == MANY_ROWS:
-            menu = [r for r in KERNEL_ROWS if r <= budget] or [1]
+            menu = [r for r in KERNEL_ROWS if r <= budget and (self.max_rows is None or r <= self.max_rows)] or [1]
             shorts = tuple(k for k in SHORT_CLASSES + KERNEL_CLASSES if self._fits(k))
             return st.sampled_from(menu).flatmap(lambda r: st.tuples(st.just(r), _fitting(shorts, budget // r)))
         if self.kind in (PINNED_CLASSES, WIDEST_CLASSES):
@@ -202,9 +214,12 @@ def pass_seed(seed: int | None, prop: str, dtype: str, backend: str, size_pass: 
     return zlib.crc32(key.encode())
 
 
-def plan_for(profile: str, classes=(), rows=()) -> SizePlan:
+def plan_for(profile: str, classes=(), rows=(), emulated=None) -> SizePlan:
+    """The profile's plan with the pinned sizes; on an emulated device (``emulated``: its
+    suite.backends.Emulated record) the row menu is capped at its fixed max_rows."""
     budget, examples, merged = PROFILE_SIZES.get(profile, PROFILE_SIZES["ci"])
-    return SizePlan(budget, examples, merged=merged).with_pinned(classes, rows)
+    max_rows = emulated.max_rows if emulated is not None else None
+    return SizePlan(budget, examples, merged=merged, max_rows=max_rows).with_pinned(classes, rows)
 
 
 def parse_pinned(text, what: str) -> tuple[int, ...]:

@@ -4,8 +4,8 @@ Protocol: one JSON request per line on stdin, one JSON reply per line on the
 protocol channel (the process's original stdout; the target's own prints are
 redirected to stderr so they cannot corrupt it). Requests:
 
-  {"cmd": "load", "adapter": DESC}
-      -> {"ok": true, "info": {...}} | {"usage_error": "..."} | {"error": "..."}
+  {"cmd": "load", "adapter": DESC[, "op": OP]}
+      -> {"ok": true, "info": {...}}   (with OP on an emulated device: the measured cost of a call, call_cost) | {"usage_error": "..."} | {"error": "..."}
   {"cmd": "property", "adapter": DESC, "op", "property", "dtype", "profile", "seed"[, "classes", "rows"]}
       -> {"ok": true, "outcome": {...Outcome fields...}}
   {"cmd": "accuracy", "adapter": DESC, "op", "dtype", "seed"}
@@ -50,9 +50,62 @@ def build_adapter(desc: dict):
             from suite.adapter import UsageError
 
             raise UsageError(f"implementation {adapter.name!r} is not usable here: {reason}")
+        _emulate(adapter.backend, adapter.device)  # before its kernels are built, at their first call
         return adapter
+    _emulate(desc.get("backend", "numpy"), desc.get("device", "cpu"))  # before the target is imported
     return load_target(desc["target"], desc["op"], desc.get("backend", "numpy"), desc.get("device", "cpu"),
                        forward_only=desc.get("forward_only", False))
+
+
+def _emulate(backend: str, device: str) -> None:
+    """Set an emulated device's environment (TRITON_INTERPRET=1) in this process; the pool gives
+    such an adapter a worker of its own (suite.isolation), so no other adapter sees it."""
+    from suite import backends
+
+    emulation = backends.emulated(backend, device)
+    if emulation is not None:
+        os.environ.update(emulation.env)
+
+
+def call_cost(adapter, op: str, rows: int = 128, classes: int = 64) -> dict:
+    """The measured seconds of one call of ``op`` on ``rows`` float32 rows (after a first call
+    that builds the kernels), and per row: reported beside the sizes left out on an emulated
+    device, never used to choose them (a verdict must not depend on a timing)."""
+    import time
+
+    import numpy as np
+
+    from suite.ops import OPS
+
+    values = {"targets": np.zeros(rows, dtype=np.int64), "temperature": 1.0, "tau": 1.0, "num_samples": 1, "seed": 0}
+    x = np.random.default_rng(0).standard_normal((rows, classes)).astype(np.float32)
+    args, kwargs = OPS[op].arguments(x, -1, **values)
+    args = [adapter.from_numpy(a) if isinstance(a, np.ndarray) else a for a in args]
+    try:
+        adapter.ops[op](*args, **kwargs)
+        start = time.perf_counter()
+        adapter.ops[op](*args, **kwargs)
+        seconds = time.perf_counter() - start
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    return {"rows": rows, "classes": classes, "seconds": round(seconds, 4), "seconds_per_row": seconds / rows}
+
+
+def target_package_version(desc: dict) -> dict[str, str]:
+    """{distribution: version} of the installed package that provides a target's module, if any."""
+    from importlib import metadata
+
+    where = desc.get("target", "").rpartition(":")[0]
+    if not where or where.endswith(".py") or "/" in where:
+        return {}
+    top = where.split(".")[0]
+    found = {}
+    for name in metadata.packages_distributions().get(top, []):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
 
 
 def _recording(adapter, path: str | None):
@@ -94,6 +147,7 @@ class Worker:
         return self.adapters[key]
 
     def handle(self, request: dict) -> dict:
+        from suite import backends
         from suite.adapter import UsageError
 
         cmd = request.get("cmd")
@@ -107,9 +161,12 @@ class Worker:
 
                 all_properties()
                 try:
-                    versions = dict(adapter.versions())
+                    versions = dict(adapter.versions()) | target_package_version(request["adapter"])
                 except Exception as exc:  # a backend that fails to import is not usable
                     return {"error": f"backend failed to import: {type(exc).__name__}: {exc}"}
+                info = {}
+                if backends.emulated(adapter.backend, adapter.device) is not None and request.get("op") in adapter.ops:
+                    info["call_cost"] = call_cost(self.plain_adapter(request["adapter"]), request["op"])
                 return {
                     "ok": True,
                     "info": {
@@ -123,7 +180,7 @@ class Worker:
                         "description": adapter.description,
                         "origin": adapter.origin,
                         "versions": versions,
-                    },
+                    } | info,
                 }
             if cmd == "property":
                 return {"ok": True, "outcome": self.run_property(request)}
@@ -179,6 +236,7 @@ class Worker:
         return speed_section.measure(adapter, op, dtype, request["shapes"], baseline, announce=speed_section.announce_on_stderr, copy=copy)
 
     def run_property(self, request: dict) -> dict:
+        from suite import backends
         from suite.profiles import certification_settings
         from suite.properties import all_properties
         from suite.runner import run_property, shrink_limit_for
@@ -188,7 +246,7 @@ class Worker:
         prop = all_properties()[request["property"]]
         profile = request.get("profile", "ci")
         settings = certification_settings(profile)
-        plan = plan_for(profile, request.get("classes", ()), request.get("rows", ()))
+        plan = plan_for(profile, request.get("classes", ()), request.get("rows", ()), emulated=backends.emulated(adapter.backend, adapter.device))
         outcome = run_property(
             prop, adapter, request["op"], request["dtype"], settings=settings, seed=request.get("seed"), sizes=plan,
             shrink_limit=shrink_limit_for(profile), avoid=request.get("avoid", ()),

@@ -36,6 +36,23 @@ def _no_wait(out) -> None:
 
 
 @dataclass(frozen=True)
+class Emulated:
+    """A device that runs kernels under an emulator on another device's arrays (Triton's
+    interpreter on the CPU): what it sets up, what it cannot model, and what it costs.
+
+    Nothing here depends on a timing: the row cap is fixed, so the same seed gives the same
+    sizes, and so the same verdict, on every machine."""
+
+    arrays_on: str  # the device the native arrays live on ("cpu")
+    env: Mapping[str, str]  # set in the worker before the adapter is built; that worker runs no other adapter
+    numerics: str  # how its arithmetic differs from the real device's (the certificate's description)
+    unsupported: Mapping[str, str]  # dtype -> why it cannot be certified there
+    max_rows: int  # most rows of a kernel-scale menu example (pinned --rows are still run)
+    cost: str  # why rows past max_rows are left out (the measured cost of a call is appended)
+    no_speed: str  # why the speed section is not measured there
+
+
+@dataclass(frozen=True)
 class Backend:
     name: str
     # device -> Conversions on that device
@@ -65,6 +82,8 @@ class Backend:
     # or record nothing (NumPy)
     tracked: Callable[[Any], Any] | None = None
     tracked_repro: str = ""  # what a repro appends to a native array to make it such a leaf
+    # device -> its emulation, for a device that runs under an emulator (torch's "triton-interpret")
+    emulated: Mapping[str, Emulated] = field(default_factory=dict)
 
     @property
     def differentiable(self) -> bool:
@@ -86,6 +105,12 @@ def get(name: str) -> Backend:
     if name not in backends:
         raise ValueError(f"unknown backend {name!r}; the backends are {', '.join(backends)}")
     return backends[name]
+
+
+def emulated(backend: str, device: str) -> Emulated | None:
+    """The emulation of ``device`` on ``backend`` (None for a real device, or an unknown backend)."""
+    record = all_backends().get(backend)
+    return record.emulated.get(device) if record is not None else None
 
 
 def identity(a):

@@ -12,7 +12,7 @@ import warnings
 import ml_dtypes
 import numpy as np
 
-from suite.backends import Backend, Conversions, first_paragraph, native_rest, shorten
+from suite.backends import Backend, Conversions, Emulated, first_paragraph, native_rest, shorten
 from suite.layouts import torch_layouts
 
 
@@ -22,7 +22,30 @@ def _torch():
     return torch
 
 
+# Triton's interpreter (TRITON_INTERPRET=1, read when @triton.jit decorates a kernel) runs each
+# program instance through NumPy on CPU tensors: about 1.4 ms per program of a row softmax, so one
+# call on 65537 rows takes about 90 s, and one row of 131072 classes 15 ms.
+TRITON_INTERPRET = Emulated(
+    arrays_on="cpu",
+    env={"TRITON_INTERPRET": "1"},
+    numerics=(
+        "interpreted numerics (TRITON_INTERPRET=1): each program runs through NumPy on the CPU; the GPU's "
+        "approximate exp, reduction order, grid and shared-memory limits and races are not modelled"
+    ),
+    unsupported={
+        "bfloat16": "Triton's interpreter cannot model bfloat16: its float32 -> bfloat16 cast truncates and mangles "
+        "subnormals, and it multiplies bfloat16 on the raw bits (2 x 2 gives 0); certify bfloat16 with --device cuda",
+    },
+    max_rows=4097,
+    cost="the interpreter runs one program at a time",
+    no_speed="not measured on triton-interpret: the interpreter's times say nothing of the kernel's on a GPU (use --device cuda)",
+)
+
+
 def conversions(device: str) -> Conversions:
+    emulation = BACKEND_EMULATED.get(device)
+    device = emulation.arrays_on if emulation is not None else device
+
     def from_numpy(a: np.ndarray):
         torch = _torch()
         if a.dtype == ml_dtypes.bfloat16:  # torch cannot read ml_dtypes; bfloat16 embeds exactly in float32
@@ -109,17 +132,29 @@ def waiter(device: str):
     return lambda out: None
 
 
+def _free_memory(device: str) -> int:
+    """Bytes free on ``device``: a CUDA device's, or the host's for an emulated one (its arrays are host arrays)."""
+    if device in BACKEND_EMULATED:
+        import os
+
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return int(_torch().cuda.mem_get_info(device)[0])
+
+
+BACKEND_EMULATED = {"triton-interpret": TRITON_INTERPRET}
+
 BACKEND = Backend(
     name="torch",
     conversions=conversions,
-    glue={"cpu": "implementations.torch_cpu", "cuda": "implementations.torch_cuda"},
+    glue={"cpu": "implementations.torch_cpu", "cuda": "implementations.torch_cuda", "triton-interpret": "implementations.triton_interpret"},
     baselines={"cpu": "torch-cpu", "cuda": "torch-cuda"},
     vjp=vjp,
     finite_differences=finite_differences,
     waiter=waiter,
     temporaries=2,
     allocator_devices=("cpu",),
-    free_device_memory=lambda device: int(_torch().cuda.mem_get_info(device)[0]),
+    free_device_memory=_free_memory,
     tracked=lambda t: t.detach().requires_grad_(True) if t.is_floating_point() else t,
     tracked_repro=".requires_grad_(True)",
+    emulated=BACKEND_EMULATED,
 )
