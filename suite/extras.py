@@ -23,6 +23,7 @@ EXTRA_OF_MODULE = {
     "tinygrad": "tinygrad",
     "paddle": "paddle",
     "mlx": "mlx",
+    "triton": "triton",
 }
 
 
