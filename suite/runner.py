@@ -396,7 +396,11 @@ def _run_property(prop, adapter, op, dtype, settings, seed, sizes, avoid=()) -> 
         plan = sizes if sizes is not None else size_plans.plan_for(Settings.get_current_profile_name())
         if prop.differentiable_only:
             plan = plan.for_gradients()
-        runs += [(p, plan.examples) for p in plan.passes() + (plan.widest_passes() if prop.widest else [])]
+        runs += [(p, plan.examples) for p in plan.passes()]
+        if prop.menu:
+            runs += [(p, 1) for p in plan.menu_passes()]
+        elif prop.widest:
+            runs += [(p, plan.examples) for p in plan.widest_passes()]
     satisfied = False
     for size_pass, examples in runs:
         status = _run_examples(prop, adapter, op, dtype, base, seed, examples, size_pass, outcome, record)

@@ -64,6 +64,7 @@ MAX_PINNED = 2**24
 
 LONG_ROWS, MANY_ROWS, PINNED_CLASSES, PINNED_ROWS = "long_rows", "many_rows", "classes", "rows"
 WIDEST_CLASSES, WIDEST_ROWS = "widest_classes", "widest_rows"
+MENU_CLASSES, MENU_ROWS = "menu_classes", "menu_rows"
 SIZE_LABEL = "kernel-scale rows and classes"  # the draw's label, read back for the coverage
 # One pass drawing from either menu: the sweep's many seeds share out the two menus between them.
 EITHER = "long_or_many_rows"
@@ -111,6 +112,15 @@ class SizePlan:
         found = [SizePass(WIDEST_CLASSES, self.budget, widest_k)] if widest_k and widest_k not in self.classes else []
         return found + ([SizePass(WIDEST_ROWS, self.budget, widest_r)] if widest_r and widest_r not in self.rows else [])
 
+    def menu_passes(self) -> list["SizePass"]:
+        """Every entry of both menus within the budget, one pass each (its first example, the
+        simplest, has the menu's fewest rows, or for a row count the fewest classes): one example
+        per size in every certification of the properties that sweep the menus."""
+        if self.examples <= 0:
+            return []
+        found = [SizePass(MENU_CLASSES, self.budget, k) for k in KERNEL_CLASSES if k <= self.budget and k not in self.classes]
+        return found + [SizePass(MENU_ROWS, self.budget, r) for r in self.row_menu() if r not in self.rows]
+
     def row_menu(self) -> list[int]:
         """The KERNEL_ROWS entries this plan draws: within the budget and the row cap."""
         return [r for r in KERNEL_ROWS if r <= self.budget and (self.max_rows is None or r <= self.max_rows)]
@@ -125,6 +135,7 @@ class SizePlan:
             "examples": self.examples,
             "passes": [p.label for p in self.passes()],
             "widest_passes": [p.label for p in self.widest_passes()],
+            "menu_passes": len(self.menu_passes()),
             "classes": list(self.classes),
             "rows": list(self.rows),
         } | ({"max_rows": self.max_rows} if self.rows_left_out() else {})
@@ -164,10 +175,10 @@ class SizePass:
             menu = [r for r in KERNEL_ROWS if r <= budget and (self.max_rows is None or r <= self.max_rows)] or [1]
             shorts = tuple(k for k in SHORT_CLASSES + KERNEL_CLASSES if self._fits(k))
             return st.sampled_from(menu).flatmap(lambda r: st.tuples(st.just(r), _fitting(shorts, budget // r)))
-        if self.kind in (PINNED_CLASSES, WIDEST_CLASSES):
+        if self.kind in (PINNED_CLASSES, WIDEST_CLASSES, MENU_CLASSES):
             k = self.value if self._fits(self.value) else self.max_classes
             return st.tuples(_fitting(FEW_ROWS, budget // k), st.just(k))
-        if self.kind in (PINNED_ROWS, WIDEST_ROWS):
+        if self.kind in (PINNED_ROWS, WIDEST_ROWS, MENU_ROWS):
             shorts = tuple(k for k in SHORT_CLASSES + KERNEL_CLASSES if self._fits(k))
             return st.tuples(st.just(self.value), _fitting(shorts, budget // self.value))
         raise ValueError(f"unknown size pass {self.kind!r}")

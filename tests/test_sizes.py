@@ -113,17 +113,31 @@ def test_the_widest_sizes_are_their_own_passes_unless_pinned():
     assert {"definition", "grad_closed_form"} <= wide
 
 
+def test_definition_sweeps_every_menu_entry_once():
+    """Every class count and row count of the menus within the budget, one example each, whatever the seed."""
+    plan = sizes.plan_for("ci")
+    assert all_properties()["definition"].menu
+    outcome = run_property(all_properties()["definition"], callable_adapter(_reference_softmax, "softmax"), "softmax",
+                           "float32", settings=certification_settings("ci"), seed=3, sizes=plan)
+    drawn_classes = {int(s.split("x")[1]) for s in outcome.sizes if s.startswith("1x")}
+    drawn_rows = {int(s.split("x")[0]) for s in outcome.sizes}
+    assert {k for k in sizes.KERNEL_CLASSES if k <= plan.budget} <= drawn_classes
+    assert set(sizes.KERNEL_ROWS) <= drawn_rows
+    assert all(outcome.examples[p.label] == 1 for p in plan.menu_passes()), outcome.examples
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_kernel_wrong_only_at_the_widest_rows_is_caught_at_every_seed(seed):
     """implementations/broken/widest_rows_second_pass.py is right up to 131072 classes: the menus'
-    random draws miss it at most seeds; the widest pass of ``definition`` catches it at every one,
-    and the outcome lists the widest size among the sizes it drew."""
+    random draws miss it at most seeds; ``definition``'s sweep of the menus catches it at every one
+    (at the first entry past 131072), and a correct softmax's outcome lists the widest sizes."""
     from implementations.broken.widest_rows_second_pass import softmax
 
     adapter = callable_adapter(softmax, "softmax")
     outcome = run_property(all_properties()["definition"], adapter, "softmax", "float32",
                            settings=certification_settings("detect"), seed=seed, sizes=sizes.plan_for("ci"))
-    assert outcome.status == FAIL and "262145" in outcome.counterexample.get("kernel-scale rows and classes", ""), outcome.report()
+    rows, classes = eval(outcome.counterexample.get("kernel-scale rows and classes", "(0, 0)"))
+    assert outcome.status == FAIL and classes > 131072, outcome.report()
     passed = run_property(all_properties()["definition"], callable_adapter(_reference_softmax, "softmax"), "softmax",
                           "float32", settings=certification_settings("detect"), seed=seed, sizes=sizes.plan_for("ci"))
     assert passed.status == PASS and "1x262145" in passed.sizes and any(s.startswith("65537x") for s in passed.sizes)

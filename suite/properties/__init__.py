@@ -50,6 +50,9 @@ class Property:
     # Whether it also runs the widest sizes of the menus (suite.sizes.SizePlan.widest_passes): for
     # properties that compare every output with the exact value, which see a wrong result anywhere.
     widest: bool = False
+    # Whether it runs every entry of the menus once (SizePlan.menu_passes; the widest among them):
+    # a defect confined to a window of sizes is then seen at every seed.
+    menu: bool = False
     # For a graded property (one with a ``grade`` hook): the grades that pass under --policy strict
     # (suite/verdict.py). None: not graded, or descriptive (its grade never rejects).
     passing_grades: tuple[str, ...] | None = None
@@ -89,6 +92,7 @@ def prop(
     opt_in: str | None = None,
     kernel_sizes: bool = True,
     widest: bool = False,
+    menu: bool = False,
     passing_grades: tuple[str, ...] | None = None,
 ):
     def register(func: Callable) -> Callable:
@@ -108,6 +112,7 @@ def prop(
             opt_in=opt_in,
             kernel_sizes=kernel_sizes,
             widest=widest,
+            menu=menu,
             passing_grades=passing_grades,
         )
         return func

@@ -86,7 +86,7 @@ def finite_outputs(ctx):
     )
 
 
-@prop(*ALL_OPS, widest=True)
+@prop(*ALL_OPS, widest=True, menu=True)
 def definition(ctx):
     """out agrees with the definition evaluated in extended precision, within the error bound:
     softmax_i = exp(x_i) / sum_j exp(x_j); log_softmax_i = x_i - LSE(x); LSE(x) = log sum_j exp(x_j);
