@@ -25,8 +25,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
-from suite import backends
 from suite import dtypes as dt
+from suite.backends import emulated as emulation_of
 from suite.adapter import BACKEND_GLUE, UsageError
 from suite.isolation import CRASHED, NOT_RUN, TIMED_OUT, USAGE_ERROR, Pool, Result, Unit, outcome_of
 from suite.ops import OPS
@@ -123,7 +123,7 @@ def target_request(target: str, op: str, backend: str = "numpy", device: str = "
         raise UsageError(
             f"target {target!r} has no ':attr'; write it as package.module:function or path/to/file.py:function"
         )
-    emulation = backends.emulated(backend, device)
+    emulation = emulation_of(backend, device)
     for name in dtypes or ():
         if emulation is not None and name in emulation.unsupported:
             raise UsageError(f"dtype {name} cannot be certified on {device}: {emulation.unsupported[name]}")
@@ -303,6 +303,7 @@ def certify(
 
 def _declare_unsupported(request: Request, unsupported) -> None:
     """Take the declared unsupported dtypes out of the request's dtypes, and keep them for the certificate."""
+    unsupported = [d for d in unsupported or () if d not in request.unsupported]  # the device's own are kept already
     if not unsupported:
         return
     backend_dtypes = request.dtypes or dt.FLOAT_DTYPES
@@ -476,7 +477,7 @@ def _size_section(r: Request, profile: str, pinned: dict) -> dict:
     and on an emulated device the menu rows it left out and why, with the measured cost of a call."""
     from suite import backends, sizes
 
-    emulation = backends.emulated(r.info.get("backend", ""), r.info.get("device", ""))
+    emulation = emulation_of(r.info.get("backend", ""), r.info.get("device", ""))
     plan = sizes.plan_for(profile, pinned["classes"], pinned["rows"], emulated=emulation)
     section = plan.as_dict()
     left = plan.rows_left_out()
@@ -564,7 +565,7 @@ def _avoiding(u: Unit, signatures: list[dict]) -> Unit:
 
 def _speed_units(r: Request, shapes: list[str], prefix: str) -> list[Unit]:
     """One speed unit per dtype to time (none when loading failed)."""
-    if r.load_error is not None or backends.emulated(r.info["backend"], r.info["device"]) is not None:
+    if r.load_error is not None or emulation_of(r.info["backend"], r.info["device"]) is not None:
         return []  # an emulated device's times say nothing of the kernel's (the section says so)
     dtypes = [d for d in (r.dtypes or r.info["dtypes"]) if d in r.info["dtypes"]]
     chosen = [d for d in dtypes if r.speed_dtypes is None or d in r.speed_dtypes] or dtypes[:1]
@@ -802,7 +803,7 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
     certified = verdict == CERTIFIED
     versions = dict(suite_versions())
     versions.update(info.get("versions", {}))
-    emulation = backends.emulated(info.get("backend", ""), info.get("device", ""))
+    emulation = emulation_of(info.get("backend", ""), info.get("device", ""))
     description = info.get("description", "")
     if emulation is not None:
         description = f"{description}; {emulation.numerics}" if description else emulation.numerics

@@ -147,7 +147,8 @@ BACKEND = Backend(
     name="torch",
     conversions=conversions,
     glue={"cpu": "implementations.torch_cpu", "cuda": "implementations.torch_cuda", "triton-interpret": "implementations.triton_interpret"},
-    baselines={"cpu": "torch-cpu", "cuda": "torch-cuda"},
+    # triton-interpret's is never timed (Emulated.no_speed): torch on the CPU, where its arrays live
+    baselines={"cpu": "torch-cpu", "cuda": "torch-cuda", "triton-interpret": "torch-cpu"},
     vjp=vjp,
     finite_differences=finite_differences,
     waiter=waiter,

@@ -323,7 +323,7 @@ def grad_layouts(ctx):
 def grad_cross_backend(ctx):
     """The same float64 input and cotangent give equal gradients on every differentiable
     backend: this implementation's against each available built-in differentiable adapter of
-    another backend or device, within the sum of their bounds.
+    another backend or device (not an emulated one: Triton's interpreter), within the sum of their bounds.
 
     Other dtypes are skipped (backends may legitimately differ in low precision)."""
     others = _other_backends(ctx.adapter, ctx.op)
@@ -346,6 +346,8 @@ def _other_backends(adapter, op: str):
     for other in builtin_adapters():
         if (other.backend, other.device) == (adapter.backend, adapter.device) or not autodiff.is_differentiable(other):
             continue
+        if backends.emulated(other.backend, other.device) is not None:
+            continue  # its kernels need a worker of their own (TRITON_INTERPRET) and seconds a call
         if op in other.ops and "float64" in other.dtypes and other.available:
             found.append(other)
     return found
