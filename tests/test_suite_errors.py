@@ -123,3 +123,24 @@ def test_an_undecided_mutant_is_not_counted_as_killed():
     undecided = {"verdict": UNDECIDED, "certified": False, "properties": [], "suite_errors": [{"property": "definition"}]}
     assert not rejected(undecided, entry)
     assert rejected(dict(undecided, verdict=NOT_CERTIFIED), entry)
+
+
+def test_a_reference_that_raises_leaves_grad_cross_backend_undecided(monkeypatch):
+    """grad_cross_backend compares the target's gradient with other built-ins': when one of those
+    raises (a Triton built-in called without its interpreter did), the suite could not decide;
+    the target is not blamed for it."""
+    pytest.importorskip("torch", reason="grad_cross_backend needs a differentiable backend (torch)")
+    import dataclasses
+
+    from implementations import torch_cpu
+    from suite.properties import all_properties, gradients
+    from suite.runner import ERROR, run_property
+
+    def raises(x, axis=-1):
+        raise RuntimeError("0 active drivers ([]). There should only be one.")
+
+    reference = dataclasses.replace(torch_cpu.ADAPTER, name="broken-reference", device="other", ops={"softmax": raises})
+    monkeypatch.setattr(gradients, "_other_backends", lambda adapter, op: [reference])
+    outcome = run_property(all_properties()["grad_cross_backend"], torch_cpu.ADAPTER, "softmax", "float64", seed=0)
+    assert outcome.status == ERROR, outcome.report()
+    assert "the reference built-in broken-reference raised" in outcome.message

@@ -21,6 +21,7 @@ from suite.assertions import index_label
 from suite.cases import Case
 from suite.properties import prop
 from suite.properties.invariants import ALL_OPS
+from suite.runner import ImplementationRaised
 from suite.ops import LOG_PROBABILITIES, ONE_PER_ROW, OPS
 
 GRAD_OPS = tuple(op for op in ALL_OPS if OPS[op].vjp is not None)  # every op with a closed-form VJP (suite/vjp.py)
@@ -335,8 +336,15 @@ def grad_cross_backend(ctx):
     mine = autodiff.vjp(ctx.adapter, ctx.op, args, kwargs, g, ctx=ctx)
     _, bound = _exact_and_bound(case, g, ctx.dtype)
     for other in others:
-        theirs = autodiff.vjp(other, ctx.op, args, kwargs, g)
+        try:
+            theirs = autodiff.vjp(other, ctx.op, args, kwargs, g)
+        except ImplementationRaised as exc:  # the suite's reference failed, not the target: undecided
+            raise ReferenceFailed(f"the reference built-in {other.name} raised: {exc.message}") from None
         assert_grad_within(ctx, mine, theirs.astype(closed.WIDE), 2 * bound, f"vjp of {ctx.op}(x) vs {other.name}")
+
+
+class ReferenceFailed(RuntimeError):
+    """A built-in the property compares with raised: a suite error, never the target's failure."""
 
 
 def _other_backends(adapter, op: str):
