@@ -39,13 +39,24 @@ PRECISION_FREE = {"output_contract", "input_unmodified", "finite_outputs", "in_u
 # suite's workarounds are separate references, e.g. "jax-workarounds"): (implementation, op) ->
 # (dtypes, the properties seen failing or None for all, reason). Only what the battery and
 # `softmax-suite certify` were seen to fail (jax 0.10.2); PRECISION_FREE does not apply here.
+# The backward of softmax(x / t) under one jax.jit (a jitted training step; the suite's VJP glue jits
+# the pullback): NaN gradients at logits near bfloat16's r_max, seen at 65537 rows and not at 1024,
+# whatever jit the forward's division sits in (jax.lax.optimization_barrier does not help); eager
+# jax.vjp is right. Found by grad_closed_form's widest pass (65537 rows).
+JITTED_TEMPERATURE_BACKWARD = (
+    "jax.jit of the VJP of jax.nn.softmax(x / t) gives NaN gradients for bfloat16 logits near r_max at 65537 rows "
+    "(x = 3.35e38, t = 728.5: eager jax.vjp gives 0.0058; at 1024 rows the jitted one does too)"
+)
 LIBRARY_FINDINGS = {
     ("jax", "temperature_softmax"): (
-        ("float32", "float64"),
-        {"definition", "finite_outputs", "in_unit_interval", "sums_to_one", "shift_invariance", "nan_propagation"},
+        ("float32", "float64", "bfloat16"),
+        {"definition", "finite_outputs", "in_unit_interval", "sums_to_one", "shift_invariance", "nan_propagation",
+         "grad_closed_form"},
         "jax.nn.softmax(x / t) under one jax.jit: XLA fuses the division into softmax and returns NaN for "
-        "logits near r_max (tests/test_found_bugs.py; jax-workarounds divides in its own jit)",
+        "logits near r_max (tests/test_found_bugs.py; jax-workarounds divides in its own jit); "
+        + JITTED_TEMPERATURE_BACKWARD,
     ),
+    ("jax-workarounds", "temperature_softmax"): (("bfloat16",), {"grad_closed_form"}, JITTED_TEMPERATURE_BACKWARD),
     ("jax", "gumbel_max"): (
         ("float16", "bfloat16"),
         {"gumbel_max_distribution"},
