@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,5 +209,8 @@ def wrap_callable(
 def load_target(spec: str, op: str, backend: str = "numpy", device: str = "cpu", *, forward_only: bool = False) -> Adapter:
     """A third-party callable implementing ``op``, wrapped in a built-in backend's glue."""
     _backend_glue(op, backend, device)  # a bad op or backend is reported before the target is imported
+    emulation = backends.emulated(backend, device)
+    if emulation is not None:  # e.g. TRITON_INTERPRET=1, read when the target's @triton.jit decorates
+        os.environ.update(emulation.env)
     fn, _ = _resolve_callable(spec)
     return wrap_callable(fn, spec, op, backend, device, forward_only=forward_only)
