@@ -65,8 +65,6 @@ def _torch():
 
 @functools.cache
 def _kernels():
-    if ADAPTER.device == "triton-interpret":  # also where no worker set it: a repro's python -c
-        os.environ["TRITON_INTERPRET"] = "1"
     import triton
     import triton.language as tl
 
