@@ -489,7 +489,7 @@ def _size_section(r: Request, profile: str, pinned: dict) -> dict:
             measured = (f": about {per_row * left[0]:.0f} s a call of {left[0]} rows ({per_row * 1e3:.2g} ms per row, measured "
                         f"on {cost['rows']} rows of {cost['classes']} classes at load)")
         section["left_out"] = [{
-            "pass": f"{sizes.MANY_ROWS}, {sizes.WIDEST_ROWS}",
+            "pass": f"{sizes.MANY_ROWS}, {sizes.WIDEST_ROWS}, {sizes.MENU_ROWS}",
             "rows": left,
             "reason": f"not run on {r.info['device']}: rows are capped at {plan.max_rows} there ({emulation.cost}){measured}; "
                       f"pin them with --rows to run them anyway",
