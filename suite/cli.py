@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     certify.add_argument("--op", required=True, metavar="OP", help="the op TARGET implements: " + ", ".join(OPS))
     _common(certify)
     certify.add_argument("--backend", default="numpy", help="native arrays TARGET takes and returns: numpy, torch or jax (default numpy)")
-    certify.add_argument("--device", default="cpu", help="cpu or cuda (cuda needs --backend torch; default cpu)")
+    certify.add_argument("--device", default="cpu", help="cpu, cuda, or triton-interpret (Triton kernels under Triton's "
+                         "interpreter on CPU tensors; cuda and triton-interpret need --backend torch; default cpu)")
     certify.add_argument(
         "--dtypes", default="", help="comma-separated dtypes to try, e.g. float32,float64 (default: every dtype the backend supports)"
     )

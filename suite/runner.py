@@ -266,8 +266,10 @@ def repro_line(adapter: Adapter, op: str, call, layout: str | None = None, rende
 
     rendered = [f"{native}({render_array(i, a)}){suffix(a)}" if isinstance(a, np.ndarray) else repr(a) for i, a in enumerate(args)]
     rendered += [f"{k}={v!r}" for k, v in kwargs.items()]
+    emulated = backends.emulated(adapter.backend, adapter.device) if hasattr(adapter, "backend") else None
+    env = "".join(f"{k}={v} " for k, v in emulated.env.items()) if emulated is not None else ""
     return (
-        "python -c \"import numpy as np, ml_dtypes; from suite.adapter import builtin, load_target; "
+        f"{env}python -c \"import numpy as np, ml_dtypes; from suite.adapter import builtin, load_target; "
         f"impl = {adapter.origin}; {prelude}print(impl.to_numpy(impl.ops[{op!r}]({', '.join(rendered)})))\""
     )
 
