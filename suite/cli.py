@@ -400,9 +400,13 @@ def _verdict_parts(cert: dict) -> list[str]:
     if not_required:
         parts.append(f"not required, failed: {', '.join(not_required)}")
     if cert.get("suite_errors"):
-        undecided = sorted({f"{e['property']} ({e['dtype']})" for e in cert["suite_errors"]})
-        parts.append(f"the suite could not decide: {', '.join(undecided)} (suite errors, see above)")
+        parts.append(f"the suite could not decide: {', '.join(_undecided(cert))} (suite errors, see above)")
     return parts
+
+
+def _undecided(cert: dict) -> list[str]:
+    """"property (dtype)" of each outcome the suite could not decide, sorted."""
+    return sorted({f"{e['property']} ({e['dtype']})" for e in cert.get("suite_errors", [])})
 
 
 def cmd_matrix(args) -> int:
@@ -519,7 +523,7 @@ def cmd_run(args) -> int:
         if c["reasons"]:
             line += " - " + "; ".join(c["reasons"][:2])
         if c.get("suite_errors"):
-            line += " - the suite could not decide: " + ", ".join(sorted({f"{e['property']} ({e['dtype']})" for e in c["suite_errors"]})[:3])
+            line += " - the suite could not decide: " + ", ".join(_undecided(c)[:3])
         print(line)
     for name, reason in unavailable.items():
         print(f"{name:<{width}}  {'(all ops)':<20} unavailable - {reason}")
@@ -540,9 +544,11 @@ def cmd_run(args) -> int:
                 print(f"  correct {row['entry']} ({row['op']}) rejected at seed {false['seed']}: {'; '.join(false['reasons'][:1])}")
         zoo_ok = zoo["kill_rate"] == 1 and not zoo["false_rejections"] and not zoo["required_without_mutant"] and not zoo["suite_errors"]
     print(f"\nconformance matrix: {root / 'matrix.html'} and {root / 'matrix.md'} ({time.monotonic() - start:.0f}s)")
-    if args.check and not (all(c["verdict"] != "not certified" for c in certs) and zoo_ok):
+    from suite.verdict import NOT_CERTIFIED, UNDECIDED
+
+    if args.check and not (all(c["verdict"] != NOT_CERTIFIED for c in certs) and zoo_ok):
         return EXIT_NOT_CERTIFIED
-    if args.check and any(c["verdict"] == "undecided" for c in certs):
+    if args.check and any(c["verdict"] == UNDECIDED for c in certs):
         return EXIT_SUITE_ERROR
     return EXIT_OK
 

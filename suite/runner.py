@@ -497,8 +497,9 @@ def _note_example(record: dict, size_pass) -> None:
 
     if "first_failure" in record:
         return
+    counts = record.setdefault("examples", {})
     label = size_pass.label if size_pass is not None else "ordinary"
-    record.setdefault("examples", {})[label] = record.setdefault("examples", {}).get(label, 0) + 1
+    counts[label] = counts.get(label, 0) + 1
     drawn = record["draws"].get(SIZE_LABEL)
     if drawn is not None:
         rows, classes = drawn.value

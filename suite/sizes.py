@@ -123,7 +123,7 @@ class SizePlan:
 
     def row_menu(self) -> list[int]:
         """The KERNEL_ROWS entries this plan draws: within the budget and the row cap."""
-        return [r for r in KERNEL_ROWS if r <= self.budget and (self.max_rows is None or r <= self.max_rows)]
+        return row_menu(self.budget, self.max_rows)
 
     def rows_left_out(self) -> list[int]:
         """The KERNEL_ROWS entries within the budget that the row cap leaves out."""
@@ -172,7 +172,7 @@ class SizePass:
             menu = [k for k in KERNEL_CLASSES if k <= budget and self._fits(k)] or [1]
             return st.sampled_from(menu).flatmap(lambda k: st.tuples(_fitting(FEW_ROWS, budget // k), st.just(k)))
         if self.kind == MANY_ROWS:
-            menu = [r for r in KERNEL_ROWS if r <= budget and (self.max_rows is None or r <= self.max_rows)] or [1]
+            menu = row_menu(budget, self.max_rows) or [1]
             shorts = tuple(k for k in SHORT_CLASSES + KERNEL_CLASSES if self._fits(k))
             return st.sampled_from(menu).flatmap(lambda r: st.tuples(st.just(r), _fitting(shorts, budget // r)))
         if self.kind in (PINNED_CLASSES, WIDEST_CLASSES, MENU_CLASSES):
@@ -191,6 +191,11 @@ class SizePass:
             return (rows, k), -1
         axis = draw(st.sampled_from([-1, 0, -2]), "axis")
         return ((rows, k) if axis == -1 else (k, rows)), axis
+
+
+def row_menu(budget: int, max_rows: int | None) -> list[int]:
+    """The KERNEL_ROWS entries within ``budget`` elements and the row cap ``max_rows`` (None: no cap)."""
+    return [r for r in KERNEL_ROWS if r <= budget and (max_rows is None or r <= max_rows)]
 
 
 def _fitting(menu, most: int) -> st.SearchStrategy[int]:
