@@ -10,11 +10,24 @@ HEADER = ["dtype", "shape", "path", "median ms", "spread ms (25-75%)", "GB/s", "
 
 LEGEND = (
     "*GB/s*: the bytes the op must move (its input read once, its output written once) over the median "
-    "of repeated synchronised calls; *of copy*: that as a fraction of a plain memory copy measured just "
-    "before, in the same process; *vs baseline*: the baseline's median time over this one's, timed in "
-    "alternating rounds (2.00x is twice as fast). *cold*: a fresh output each call, as users call it; "
-    "*warm*: a pre-touched output (out=, or glibc's malloc tuned so that freed pages are reused)."
+    "of repeated synchronised calls; *of copy*: the fastest call's rate as a fraction of the fastest copy "
+    "of the same bytes, its output allocated as the op's is, timed in the same rounds; above 1.05 it "
+    "comes with its reason (several threads with streaming stores pass one thread's copy), and a "
+    "fraction marked ? is the yardstick's fault, not the op's; *vs baseline*: the baseline's median time "
+    "over this one's, timed in alternating rounds (2.00x is twice as fast). *cold*: a fresh output each "
+    "call, as users call it; *warm*: a pre-touched output (out=, or glibc's malloc tuned so that freed "
+    "pages are reused)."
 )
+
+
+def fraction_text(row: dict) -> str:
+    """ "0.61", or "0.61?" when the yardstick is suspect (copy_suspect)."""
+    return f"{row['copy_fraction']:.2f}" + ("?" if row.get("copy_suspect") else "")
+
+
+def _row_note(row: dict) -> str:
+    parts = [row.get("note", "") or (f"warm by {row['warm_by']}" if row.get("warm_by") else ""), row.get("copy_note", "")]
+    return "; ".join(p for p in parts if p)
 
 
 def _ms(seconds: float) -> str:
@@ -44,8 +57,8 @@ def speed_table(cert: dict) -> tuple[list[str], list[list[str]], list[str]]:
             low, high = r["spread_s"]
             rows.append([
                 dtype, r["shape"], r["path"], _ms(r["median_s"]), f"{_ms(low)}-{_ms(high)}", f"{r['gbps']:.3g}",
-                f"{r['copy_gbps']:.3g}", f"{r['copy_fraction']:.2f}",
-                f"{r['vs_baseline']:.2f}x" if "vs_baseline" in r else "-", r.get("note", "") or (f"warm by {r['warm_by']}" if r.get("warm_by") else ""),
+                f"{r['copy_gbps']:.3g}", fraction_text(r),
+                f"{r['vs_baseline']:.2f}x" if "vs_baseline" in r else "-", _row_note(r),
             ])
     return HEADER, rows, notes
 
@@ -66,7 +79,9 @@ def matrix_cells(cert: dict) -> dict[str, str]:
     for r in entry["rows"]:
         if "gbps" not in r:
             continue  # a path the implementation cannot take: the certificate says why
-        cell = f"{r['gbps']:.3g} GB/s, {r['copy_fraction']:.2f} of copy"
+        cell = f"{r['gbps']:.3g} GB/s, {fraction_text(r)} of copy"
+        if r.get("copy_note"):
+            cell += " (yardstick suspect)" if r.get("copy_suspect") else " (several threads)"
         if "vs_baseline" in r:
             cell += f", {r['vs_baseline']:.2f}x baseline"
         cells[f"speed {r['shape']}, {r['path']}"] = cell + suffix

@@ -13,9 +13,12 @@ suite/timing.py), it reports
   synchronised (``block_until_ready`` for JAX; CUDA events on CUDA);
 * GB/s of the bytes the op must move (suite.bandwidth.bytes_moved: the input
   read once, the output written once) at the median;
-* that as a fraction of a plain memory copy measured in the same process within
-  the last minute (:class:`CopyMeter`; on CUDA a device-to-device copy timed with
-  events): only a same-run ratio means anything on a shared machine;
+* the fastest call as a fraction of the fastest yardstick copy, a copy of the
+  same bytes on buffers allocated as the op's output is, timed in the same
+  rounds (suite.timing.measure_against_copy, also the path of ``python -m
+  suite.speed``; on CUDA a device-to-device copy timed with events): only a
+  same-run ratio means anything on a shared machine, and a fraction above 1.05
+  comes with its reason or is marked suspect;
 * the speed relative to the backend's own baseline, timed in the same rounds,
   interleaved with the target: ``baseline median / target median``, so 2.0 is
   twice as fast as the baseline. The baselines: numpy-reference for a NumPy
@@ -29,7 +32,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from typing import Callable
 
 import numpy as np
@@ -47,7 +49,6 @@ ROUNDS = 3  # target and baseline alternate this many times, so both see the sam
 # a section takes about two thirds of the time 0.1 s rounds cost (0.68, six sections side by side).
 ROUND_BUDGET_S = 0.05
 SLOW_CALL_S = 0.5
-COPY_REUSE_S = 60.0  # a copy measured this recently, in the same process, is reused by the next section
 SMOKE_ENV = timing.SMOKE_ENV
 TIMING_MARK = "softmax-suite speed: timing"
 
@@ -68,29 +69,27 @@ def _summary(times: list[float], nbytes: int) -> dict:
     return {"median_s": median, "spread_s": [q1, q3], "runs": len(times), "gbps": nbytes / median / 1e9}
 
 
-def _interleaved(target: timing.Call, baseline: timing.Call | None, clock) -> tuple[list[float], list[float]]:
-    """Samples of the target and the baseline, taken in alternating rounds: each round at least
-    one call of each, more while within ROUND_BUDGET_S, so a fast call gets dozens of samples and a
-    slow one (ROUND_BUDGET_S or more) one per round, ROUNDS in all. A call slower than SLOW_CALL_S
-    (its warm-up showed it) is timed once more, and its baseline once: at that length one call's
-    noise is small beside its time, and timing stays within --timeout (numpy's float16 softmax of
-    1024x32768 takes 3.5 s a call; smoke mode: one round of three)."""
-    budget = 0.0 if timing.smoke() else ROUND_BUDGET_S
-    ours: list[float] = []
-    theirs: list[float] = []
-    slow = target.first_s > SLOW_CALL_S
-    rounds, runs = (1, 3) if timing.smoke() else (1, 1) if slow else (ROUNDS, 1)
-    for _ in range(rounds):
-        ours += timing.sample_seconds(target.run, min_runs=runs, budget=budget, clock=clock)
-        if baseline is not None:
-            theirs += timing.sample_seconds(baseline.run, min_runs=runs, budget=budget, clock=clock)
-    return ours, theirs
+def schedule(target: timing.Call) -> tuple[int, int, float]:
+    """(rounds, runs, budget) for :func:`suite.timing.measure_against_copy`: each round at least
+    one call of the copy, the target and the baseline, more while within ROUND_BUDGET_S, so a fast
+    call gets dozens of samples and a slow one (ROUND_BUDGET_S or more) one per round, ROUNDS in
+    all. A call slower than SLOW_CALL_S (its warm-up showed it) is timed once more, and its
+    baseline and copy once: at that length one call's noise is small beside its time, and timing
+    stays within --timeout (numpy's float16 softmax of 1024x32768 takes 3.5 s a call; smoke mode:
+    one round of three)."""
+    if timing.smoke():
+        return 1, 3, 0.0
+    if target.first_s > SLOW_CALL_S:
+        return 1, 1, 0.0
+    return ROUNDS, 1, ROUND_BUDGET_S
 
 
 def measure_row(adapter: Adapter, baseline: Adapter | None, op: str, dtype: str, shape: str, path: str,
-                copy_bandwidth: Callable[[], float] | None = None) -> dict:
+                *, plan: tuple[int, int, float] | None = None) -> dict:
     """One (shape, path) row of the section; a path the adapter cannot take is a row with a note.
-    ``copy_bandwidth`` gives the copy this row is a fraction of (default: one measured now)."""
+    The target, its baseline and the yardstick copy are timed in interleaved rounds
+    (:func:`suite.timing.measure_against_copy`), by :func:`schedule` unless ``plan`` says
+    (rounds, runs, budget)."""
     row = {"shape": shape, "path": path}
     real = timing.real_shape(shape)
     if real[0] * real[1] > MAX_ELEMENTS:
@@ -102,17 +101,19 @@ def measure_row(adapter: Adapter, baseline: Adapter | None, op: str, dtype: str,
     try:
         if baseline is not None and (path == "cold" or timing.warm_kind(baseline, op) is not None):
             other = timing.prepare_call(baseline, op, real, dtype, path)
-        copy = copy_bandwidth() if copy_bandwidth is not None else timing.copy_bandwidth(adapter.device)
-        ours, theirs = _interleaved(target, other, timing.clock_for(adapter))
+        rounds, runs, budget = plan or schedule(target)
+        timed = timing.measure_against_copy(target, [other] if other is not None else [], rounds=rounds, runs=runs,
+                                            budget=budget, clock=timing.clock_for(adapter))
     finally:
         for call in (target, other):
             if call is not None:
                 call.close()
-    row.update(_summary(ours, target.nbytes), bytes=target.nbytes, copy_gbps=copy / 1e9)
-    row["copy_fraction"] = row["gbps"] * 1e9 / copy
-    row["warm_by"] = timing.warm_kind(adapter, op) if path == "warm" else ""
+    ours = timed.pop("samples")
+    theirs = timed.pop("others")
+    row.update(_summary(ours, target.nbytes), bytes=target.nbytes, best_s=min(ours), **timed)
+    row["warm_by"] = target.warm_by or ""
     if theirs:
-        row["baseline_median_s"] = statistics.median(theirs)
+        row["baseline_median_s"] = statistics.median(theirs[0])
         row["vs_baseline"] = row["baseline_median_s"] / row["median_s"]
     elif baseline is not None:
         row["note"] = f"no baseline ratio: {timing.no_warm_reason(baseline, op)}"
@@ -124,39 +125,17 @@ def announce_on_stderr(shape: str, path: str) -> None:
     print(f"{TIMING_MARK} {shape} {path}", file=sys.stderr, flush=True)
 
 
-class CopyMeter:
-    """The plain copy that rows are a fraction of, on one device: measured on first use, and again
-    once the last measurement is ``reuse_s`` seconds old. Each measurement streams two 256 MiB
-    buffers (0.7 s on a 2-core machine); ``softmax-suite run`` times 33 sections back to back in
-    one worker, a few seconds each, so one measurement serves a minute of them, still taken on
-    the same machine within the same minute as the rows it divides."""
-
-    def __init__(self, device: str = "cpu", *, reuse_s: float = COPY_REUSE_S, clock: Callable[[], float] = time.monotonic):
-        self.device, self.reuse_s, self.clock = device, reuse_s, clock
-        self._measured: tuple[float, float] | None = None  # (when, bytes per second)
-
-    def __call__(self) -> float:
-        now = self.clock()
-        if self._measured is None or now - self._measured[0] >= self.reuse_s:
-            self._measured = (now, timing.copy_bandwidth(self.device))
-        return self._measured[1]
-
-
 def measure(adapter: Adapter, op: str, dtype: str, shapes: list[str], baseline: Adapter | None,
-            *, announce: Callable[[str, str], None] | None = None, copy: CopyMeter | None = None) -> dict:
+            *, announce: Callable[[str, str], None] | None = None) -> dict:
     """The section for one dtype: a row per (shape, path). A call that raises becomes the row's
-    error (the other rows still run); a crash of the process is recorded by the parent.
-    ``copy`` (default: a new :class:`CopyMeter`, so one measurement for the section, before its
-    first timed row) gives the copy every row is a fraction of; the worker keeps one per device
-    across sections."""
+    error (the other rows still run); a crash of the process is recorded by the parent."""
     rows = []
-    copy = copy if copy is not None else CopyMeter(adapter.device)
     for shape in shapes:
         for path in PATHS:
             if announce is not None:
                 announce(shape, path)
             try:
-                rows.append(measure_row(adapter, baseline, op, dtype, shape, path, copy))
+                rows.append(measure_row(adapter, baseline, op, dtype, shape, path))
             except Exception as exc:  # noqa: BLE001 - a failure while timing is a row, never a lost verdict
                 rows.append({"shape": shape, "path": path, "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"})
     section = {"rows": rows, "baseline": baseline.name if baseline is not None else None, "clock": "CUDA events" if adapter.device == "cuda" else "perf_counter"}
@@ -178,6 +157,8 @@ def describe(row: dict) -> str:
     text = f"{row['shape']} {row['path']}: {row['gbps']:.3g} GB/s, {row['copy_fraction']:.2f} of copy"
     if "vs_baseline" in row:
         text += f", {row['vs_baseline']:.2f}x the baseline"
+    if row.get("copy_note"):
+        text += f" ({row['copy_note']})"
     return text
 
 

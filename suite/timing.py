@@ -13,13 +13,24 @@ certificate (suite/speed.py) and a third-party kernel's own asv benchmarks
   freed output is reused without page faults;
 * the clock stops only once the result exists: JAX arrays are waited for with
   ``block_until_ready``, CUDA work with ``torch.cuda.synchronize``; on CUDA
-  :func:`device_seconds` times with CUDA events instead of the host clock.
+  :func:`device_seconds` times with CUDA events instead of the host clock;
+* the yardstick (:func:`measure_against_copy`, the one timing path of the speed
+  section and of ``python -m suite.speed``): a copy that moves the bytes the op
+  must move, on buffers allocated the way the op's output is (fresh per call on
+  the cold path, reused and pre-touched on the warm path), timed with the same
+  clock in rounds interleaved with the op's (copy, op, baseline, copy, op, ...),
+  the best of each. A fraction above ``COPY_SLACK`` of that one-thread copy gets
+  a reason: within a copy on every usable CPU, an op on several threads with
+  streaming stores can pass one thread's copy; beyond that, the yardstick is
+  suspect (no op that reads and writes those bytes can be faster than copying
+  them) and the row says so.
 """
 from __future__ import annotations
 
 import inspect
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -114,9 +125,14 @@ class Call:
     run: Callable[[], None]
     nbytes: int  # what the op must move (suite.bandwidth.bytes_moved)
     first_s: float = 0.0  # the warm-up call's seconds (compilation included)
+    warm_by: str | None = None  # on the warm path: "out" or "allocator" (see warm_kind)
+    device: str = "cpu"
+    cleanup: Callable[[], None] | None = None
 
     def close(self) -> None:
-        if self.path == "warm" and warm_kind(self.adapter, self.op) == "allocator":
+        if self.cleanup is not None:
+            self.cleanup()
+        if self.warm_by == "allocator":
             allocator.restore_allocator()
 
 
@@ -160,7 +176,7 @@ def prepare_call(adapter: Adapter, op: str, shape: tuple[int, int], dtype: str, 
         wait(fn(*args, **kwargs))
 
     first = host_seconds(run)  # warm-up: compiles, and on the warm path leaves the freed output in the heap
-    return Call(adapter, op, path, run, nbytes, first)
+    return Call(adapter, op, path, run, nbytes, first, warm_by=kind, device=adapter.device)
 
 
 def best_seconds(call: Callable[[], None], min_runs: int = 3, budget: float = 0.25, max_runs: int = 50) -> float:
@@ -200,3 +216,132 @@ def device_seconds(call: Callable[[], None]) -> float:
 def clock_for(adapter: Adapter) -> Callable[[Callable[[], None]], float]:
     """CUDA events on CUDA, the host clock elsewhere (the call itself waits for its result)."""
     return device_seconds if adapter.device == "cuda" else host_seconds
+
+
+# --- the yardstick: one copy, timed beside the op -------------------------------------------------
+
+COPY_SLACK = 1.05  # a fraction of the copy above this is printed only with its reason (copy_verdict)
+
+
+def copy_into(dst: np.ndarray, src: np.ndarray) -> None:
+    """The host yardstick's copy: NumPy's (memcpy for contiguous arrays, the GIL released)."""
+    np.copyto(dst, src)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity), which bound how many threads an op can use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _copy_elements(nbytes: int) -> int:
+    """Float32 entries per buffer of a copy that moves ``nbytes`` (half read, half written)."""
+    return max(1, nbytes // 8)
+
+
+def prepare_copy(like: Call, threads: int = 1) -> Call:
+    """The yardstick for ``like``: a copy that moves the bytes ``like`` must move, on its device,
+    its output allocated as ``like``'s is: a fresh output per call on the cold path and on the
+    warm path by the tuned allocator (which then reuses the freed pages, as it does for the op),
+    one pre-touched output on the warm path by ``out=``. Its source, like the op's input, is
+    allocated now, in the same allocator state (a tuned allocator puts it in the heap, where pages
+    may be mapped differently from a fresh mmap: the copy must see what the op sees). On the
+    host, ``threads`` > 1 splits the copy between that many threads (see measure_against_copy)."""
+    n = _copy_elements(like.nbytes)
+    reuse = like.path == "warm" and like.warm_by == "out"
+    if like.device == "cuda":
+        import torch
+
+        src = torch.ones(n, dtype=torch.float32, device="cuda")
+        dst = torch.empty_like(src)
+        dst.copy_(src)
+
+        def run() -> None:
+            (dst if reuse else torch.empty_like(src)).copy_(src)
+
+        return Call(None, "copy", like.path, run, 8 * n, warm_by=like.warm_by, device="cuda")
+    src = np.ones(n, dtype=np.float32)
+    dst = np.empty_like(src)
+    copy_into(dst, src)  # touches every page of the reused output
+    pool = ThreadPoolExecutor(threads) if threads > 1 else None
+    bounds = np.linspace(0, n, threads + 1).astype(int).tolist()
+    chunks = list(zip(bounds[:-1], bounds[1:]))
+
+    def run() -> None:
+        out = dst if reuse else np.empty_like(src)
+        if pool is None:
+            copy_into(out, src)
+        else:
+            list(pool.map(lambda c: copy_into(out[c[0]:c[1]], src[c[0]:c[1]]), chunks))
+
+    run()  # warm-up, as the op's
+    cleanup = pool.shutdown if pool is not None else None
+    return Call(None, "copy", like.path, run, 8 * n, warm_by=like.warm_by, device="cpu", cleanup=cleanup)
+
+
+def interleave(calls: list[Call], *, rounds: int, runs: int = 1, budget: float = 0.0,
+               clock: Callable[[Callable[[], None]], float] | None = None) -> list[list[float]]:
+    """Seconds of each call, taken in ``rounds`` rounds: in each, every call in turn (the copy, the
+    op, its baseline), at least ``runs`` times and more while within ``budget`` seconds, so that
+    all of them see the same machine load."""
+    samples: list[list[float]] = [[] for _ in calls]
+    for _ in range(rounds):
+        for call, times in zip(calls, samples):
+            times += sample_seconds(call.run, min_runs=runs, budget=budget, clock=clock)
+    return samples
+
+
+def measure_against_copy(target: Call, others: list[Call], *, rounds: int, runs: int = 1, budget: float = 0.0,
+                         clock: Callable[[Callable[[], None]], float] | None = None) -> dict:
+    """The one timing path: the yardstick copy (:func:`prepare_copy`), ``target`` and ``others``
+    (a baseline) interleaved round by round. Returns ``samples`` (the target's seconds),
+    ``others`` (each other's seconds), the copy's ``copy_best_s`` and ``copy_bytes``, and
+    :func:`copy_verdict`'s fields: ``copy_gbps``, ``copy_fraction`` (the target's best rate over
+    the copy's best rate) and, above COPY_SLACK, the reason."""
+    copy = prepare_copy(target)
+    try:
+        copy_times, ours, *theirs = interleave([copy, target, *others], rounds=rounds, runs=runs, budget=budget, clock=clock)
+    finally:
+        copy.close()
+    result = {"samples": ours, "others": theirs, "copy_best_s": min(copy_times), "copy_bytes": copy.nbytes}
+    result.update(copy_verdict(target, min(ours), copy.nbytes / min(copy_times), rounds=rounds, clock=clock))
+    return result
+
+
+def copy_verdict(target: Call, best_s: float, copy_rate: float, *, rounds: int,
+                 clock: Callable[[Callable[[], None]], float] | None = None) -> dict:
+    """``copy_gbps`` and ``copy_fraction``, and above COPY_SLACK the reason it may be printed
+    (``copy_note``) or that it may not (``copy_suspect``): an op that reads and writes its bytes
+    cannot pass a copy of them on the same threads. So the fraction is checked against a copy on
+    every usable CPU, timed now in rounds interleaved with the op again: within it, the op passes
+    one thread's copy by using several threads (with streaming stores, which skip reading the
+    output's lines before writing them); past it, or on one CPU, or on CUDA (where the copy is the
+    device's own), the yardstick was not timed as the op was and the fraction measures it, not
+    the op."""
+    fraction = target.nbytes / best_s / copy_rate
+    verdict = {"copy_gbps": copy_rate / 1e9, "copy_fraction": fraction}
+    if fraction <= COPY_SLACK:
+        return verdict
+    threads = usable_cpus() if target.device != "cuda" else 1
+    if threads > 1:
+        wide = prepare_copy(target, threads)
+        try:
+            wide_times, ours = interleave([wide, target], rounds=max(rounds, 3), clock=clock)
+        finally:
+            wide.close()
+        wide_rate = wide.nbytes / min(wide_times)
+        wide_fraction = target.nbytes / min(best_s, *ours) / wide_rate
+        verdict.update(threaded_copy_gbps=wide_rate / 1e9, copy_threads=threads)
+        if wide_fraction <= COPY_SLACK:
+            verdict["copy_note"] = (f"{fraction:.2f} of one thread's copy: an op on several threads with streaming stores "
+                                    f"can pass it; {wide_fraction:.2f} of a copy on {threads} threads")
+            return verdict
+        why = f"and {wide_fraction:.2f} of a copy on {threads} threads"
+    else:
+        why = "on one CPU" if target.device != "cuda" else "of the device's own copy"
+    verdict["copy_suspect"] = True
+    verdict["copy_note"] = (f"yardstick suspect: {fraction:.2f} of the copy {why}; no op that reads and writes these bytes "
+                            f"can pass a copy of them, so the copy was not timed as the op was")
+    return verdict

@@ -138,7 +138,6 @@ class Worker:
     def __init__(self) -> None:
         self.adapters: dict[str, Any] = {}
         self.last_call = os.environ.get(LAST_CALL_ENV)
-        self.copy_meters: dict[str, Any] = {}  # per device: suite.speed_section.CopyMeter, shared by the sections it times
 
     def adapter(self, desc: dict):
         key = desc_key(desc)
@@ -232,8 +231,7 @@ class Worker:
             candidate = self.plain_adapter({"builtin": name})
             if op in candidate.ops and dtype in candidate.dtypes:
                 baseline = candidate
-        copy = self.copy_meters.setdefault(adapter.device, speed_section.CopyMeter(adapter.device))
-        return speed_section.measure(adapter, op, dtype, request["shapes"], baseline, announce=speed_section.announce_on_stderr, copy=copy)
+        return speed_section.measure(adapter, op, dtype, request["shapes"], baseline, announce=speed_section.announce_on_stderr)
 
     def run_property(self, request: dict) -> dict:
         from suite import backends

@@ -40,7 +40,8 @@ def test_the_section_is_in_the_certificate_its_markdown_and_html(tmp_path):
         low, high = r["spread_s"]
         assert low <= r["median_s"] <= high and r["runs"] >= 3
         assert r["gbps"] == pytest.approx(r["bytes"] / r["median_s"] / 1e9)
-        assert r["copy_fraction"] == pytest.approx(r["gbps"] * 1e9 / (r["copy_gbps"] * 1e9))
+        assert r["best_s"] <= r["median_s"]
+        assert r["copy_fraction"] == pytest.approx(r["bytes"] / r["best_s"] / (r["copy_gbps"] * 1e9))
         if r["path"] == "cold":
             assert r["vs_baseline"] > 0
         else:  # numpy-reference takes no out=: no warm baseline to compare with
@@ -187,42 +188,89 @@ def test_run_writes_each_certificate_at_its_verdict_and_again_with_its_speed(tmp
     assert seen[:2] == [("softmax", False), ("logsumexp", False)] and sorted(seen[2:]) == [("logsumexp", True), ("softmax", True)]
 
 
-def test_the_copy_is_measured_once_per_section(monkeypatch):
-    """Every row of a section is a fraction of one copy, measured before the first timed row
-    (each measurement streams 2 x 256 MiB: 0.7 s, once per row before)."""
-    calls = []
-    real = timing.copy_bandwidth
-    monkeypatch.setattr(timing, "copy_bandwidth", lambda device="cpu": calls.append(device) or real(device))
-    section = speed_section.measure(builtin("numpy-reference"), "softmax", "float32", list(speed_section.SHAPES), None)
-    timed = [r for r in section["rows"] if "gbps" in r]
-    assert len(timed) == 3 and calls == ["cpu"]
-    assert len({r["copy_gbps"] for r in timed}) == 1
+def test_the_copy_is_timed_round_by_round_with_the_target_on_its_buffer_policy(monkeypatch):
+    """One yardstick: each row's copy moves the target's bytes, in the rounds the target and the
+    baseline are timed in (copy, target, baseline, copy, ...), its output fresh per call on the cold
+    path and one pre-touched output on the warm path by out=."""
+    monkeypatch.delenv(speed_section.SMOKE_ENV, raising=False)
+    order, outputs = [], []
+    real_copy = timing.copy_into
+
+    def copy_into(dst, src):
+        order.append("copy")
+        outputs.append(dst.ctypes.data)
+        real_copy(dst, src)
+
+    monkeypatch.setattr(timing, "copy_into", copy_into)
+    calls = {}
+
+    def spy(name, call):
+        run = call.run
+        call.run = lambda: (order.append(name), run())[1]
+        calls[name] = call
+        return call
+
+    real_prepare = timing.prepare_call
+    monkeypatch.setattr(timing, "prepare_call", lambda adapter, *a: spy(adapter.name, real_prepare(adapter, *a)))
+    fused, ref = builtin("numba-fused"), builtin("numpy-reference")
+    target = fused if fused.available else load_target(f"{TIMING}:softmax_with_out", "softmax")
+    row = speed_section.measure_row(target, ref, "softmax", "float32", "64x4096", "cold", plan=(3, 1, 0.0))
+    assert row["copy_bytes"] == row["bytes"] == 2 * 64 * 4096 * 4
+    assert order[-9:] == ["copy", target.name, "numpy-reference"] * 3
+    # A fresh output per copy, as the target's: never the pre-touched one (first written, still alive).
+    assert outputs[0] not in outputs[-3:]
+    order.clear(), outputs.clear()
+    speed_section.measure_row(target, None, "softmax", "float32", "64x4096", "warm", plan=(3, 1, 0.0))
+    assert order[-6:] == ["copy", target.name] * 3
+    assert len(set(outputs)) == 1  # the one pre-touched output, as the target's out=
 
 
-def test_a_copy_meter_reuses_its_measurement_for_a_minute_then_measures_again(monkeypatch):
-    """``run`` times 33 sections back to back in one worker: one copy (0.7 s) serves each minute
-    of them, and a section timed later divides by a copy measured within the minute before."""
-    calls, now = [], [0.0]
-    monkeypatch.setattr(timing, "copy_bandwidth", lambda device="cpu": calls.append(device) or 1e9 * len(calls))
-    meter = speed_section.CopyMeter("cpu", clock=lambda: now[0])
-    assert meter() == 1e9 and calls == ["cpu"]
-    now[0] = speed_section.COPY_REUSE_S - 1
-    assert meter() == 1e9 and len(calls) == 1
-    now[0] = speed_section.COPY_REUSE_S + 1
-    assert meter() == 2e9 and len(calls) == 2
+def test_a_crippled_copy_is_caught_not_printed_as_a_fraction(monkeypatch, capsys):
+    """A yardstick copy planted slow (a sleep in every copy, on every thread) makes the one-thread
+    NumPy reference read many times the copy: the row is marked suspect, says why, and
+    ``python -m suite.speed`` prints that beside the fraction."""
+    import time as clock
+
+    from suite import speed
+
+    monkeypatch.delenv(speed_section.SMOKE_ENV, raising=False)
+    real_copy = timing.copy_into
+    monkeypatch.setattr(timing, "copy_into", lambda dst, src: (clock.sleep(0.03), real_copy(dst, src)))
+    row = speed_section.measure_row(builtin("numpy-reference"), None, "softmax", "float32", "64x1024", "cold")
+    assert row["copy_fraction"] > timing.COPY_SLACK and row["copy_suspect"], row
+    assert row["copy_note"].startswith("yardstick suspect:") and "yardstick suspect" in speed_section.describe(row)
+    monkeypatch.setattr(speed, "contenders", lambda op: [("numpy-reference", builtin("numpy-reference"))])
+    speed.main(["--shape", "64x1024", "--repeats", "2"])
+    out = capsys.readouterr().out
+    reference = [line for line in out.splitlines() if line.startswith("numpy-reference  cold")]
+    assert reference and "?" in reference[0] and "yardstick suspect" in reference[0], out
 
 
-def test_the_worker_shares_one_copy_between_the_sections_it_times(monkeypatch):
-    from suite.worker import Worker
+def test_an_honest_copy_leaves_a_one_thread_op_below_it():
+    row = speed_section.measure_row(builtin("numpy-reference"), None, "softmax", "float32", "64x4096", "cold", plan=(3, 1, 0.0))
+    assert 0 < row["copy_fraction"] <= timing.COPY_SLACK and "copy_note" not in row, row
 
-    calls = []
-    real = timing.copy_bandwidth
-    monkeypatch.setattr(timing, "copy_bandwidth", lambda device="cpu": calls.append(device) or real(device))
-    worker = Worker()
-    for op in ("softmax", "logsumexp"):
-        section = worker.measure_speed({"adapter": {"builtin": "numpy-reference"}, "op": op, "dtype": "float32", "shapes": ["4096x1024"]})
-        assert any("gbps" in r for r in section["rows"])
-    assert calls == ["cpu"]
+
+def test_above_one_threads_copy_within_a_copy_on_every_cpu_is_named_not_suspect(monkeypatch):
+    """The legitimate case: an op on several threads passes one thread's copy, not a copy on every
+    usable CPU. Planted: the one-thread copy slowed, the threaded copy (chunks) left alone."""
+    import time as clock
+
+    monkeypatch.setattr(timing, "usable_cpus", lambda: 2)
+    real_copy = timing.copy_into
+    whole = {}
+
+    def copy_into(dst, src):
+        if dst.size == whole.get("n"):
+            clock.sleep(0.02)
+        real_copy(dst, src)
+
+    target = timing.Call(None, "softmax", "cold", lambda: None, 8 * 4096, first_s=0.0)
+    whole["n"] = 4096
+    monkeypatch.setattr(timing, "copy_into", copy_into)
+    timed = timing.measure_against_copy(target, [], rounds=2, clock=lambda run: (run(), 0.001)[1] if run is target.run else timing.host_seconds(run))
+    assert timed["copy_fraction"] > timing.COPY_SLACK and "copy_suspect" not in timed, timed
+    assert "several threads" in timed["copy_note"] and timed["copy_threads"] == 2
 
 
 def test_a_slow_call_is_timed_once_more_and_a_fast_one_over_every_round(monkeypatch):
@@ -237,9 +285,13 @@ def test_a_slow_call_is_timed_once_more_and_a_fast_one_over_every_round(monkeypa
     def clock(seconds):
         return lambda run: (run(), seconds)[1]  # each call "takes" seconds, without waiting
 
-    ours, theirs = speed_section._interleaved(call("target", 2.0), call("baseline", 2.0), clock(2.0))
+    def interleaved(target, baseline, seconds):
+        rounds, runs, budget = speed_section.schedule(target)
+        return timing.interleave([target, baseline], rounds=rounds, runs=runs, budget=budget, clock=clock(seconds))
+
+    ours, theirs = interleaved(call("target", 2.0), call("baseline", 2.0), 2.0)
     assert (len(ours), len(theirs), calls) == (1, 1, ["target", "baseline"])
     calls.clear()
-    ours, theirs = speed_section._interleaved(call("target", 0.001), call("baseline", 0.001), clock(0.001))
+    ours, theirs = interleaved(call("target", 0.001), call("baseline", 0.001), 0.001)
     assert len(ours) >= speed_section.ROUNDS and len(theirs) >= speed_section.ROUNDS
     assert calls[0] == "target" and "baseline" in calls[: len(calls) // 2 + 1]
