@@ -569,10 +569,17 @@ def _speed_units(r: Request, shapes: list[str], prefix: str) -> list[Unit]:
         return []  # an emulated device's times say nothing of the kernel's (the section says so)
     dtypes = [d for d in (r.dtypes or r.info["dtypes"]) if d in r.info["dtypes"]]
     chosen = [d for d in dtypes if r.speed_dtypes is None or d in r.speed_dtypes] or dtypes[:1]
-    return [
+    units = [
         Unit("speed", r.adapter, r.op, "", d, f"{prefix}speed {d}", r.info["origin"], extra={"shapes": shapes})
         for d in chosen
     ]
+    # Speed across sizes, in one dtype (float32 where timed): a unit of its own, so that its
+    # minutes have their own --timeout and a crash there leaves the fixed shapes' rows.
+    swept = "float32" if "float32" in chosen else chosen[0] if chosen else None
+    if swept is not None:
+        units.append(Unit("speed", r.adapter, r.op, "", swept, f"{prefix}speed across sizes {swept}", r.info["origin"],
+                          extra={"shapes": shapes, "sizes": True}))
+    return units
 
 
 def _speed_entry(result: Result) -> dict:
@@ -679,8 +686,9 @@ def _headline(reasons: list[tuple[str, str | None, str]]) -> list[str]:
     return [f"{name} ({', '.join(dtypes[name])}): {first[name]}" if dtypes.get(name) else name for name in first]
 
 
-def _speed_section(units, by_dtype: dict[str, dict], emulation=None) -> dict:
-    """The certificate's "speed": what was timed per dtype, or why it was not."""
+def _speed_section(units, by_dtype: dict[str, dict], emulation=None, sizes: dict | None = None) -> dict:
+    """The certificate's "speed": what was timed per dtype, or why it was not; ``sizes``, speed
+    across sizes (suite.speed_section.measure_sizes, or what stopped it)."""
     from suite.speed_section import SHAPES
     from suite.timing import BASELINES
 
@@ -699,6 +707,7 @@ def _speed_section(units, by_dtype: dict[str, dict], emulation=None) -> dict:
         "baseline": baseline,
         "baselines": {f"{b}/{d}": name for (b, d), name in BASELINES.items()},
         "dtypes": by_dtype,
+        **({"sizes": sizes} if sizes is not None else {}),
     }
 
 
@@ -713,8 +722,13 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
     unit_seconds: dict[str, float] = {}
     shrink_seconds: dict[str, float] = {}
     speed: dict[str, dict] = {}
+    speed_sizes: dict | None = None
     for result in sorted(results, key=lambda res: (res.unit.cmd == "speed", res.unit.index)):
         unit = result.unit
+        if unit.cmd == "speed" and unit.extra.get("sizes"):
+            unit_seconds[f"speed_sizes/{unit.dtype}"] = round(result.seconds, 3)
+            speed_sizes = _speed_entry(result)
+            continue
         if unit.cmd == "speed":
             unit_seconds[f"speed/{unit.dtype}"] = round(result.seconds, 3)
             speed[unit.dtype] = _speed_entry(result)
@@ -842,7 +856,7 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
         "properties": properties,
         "implementation_defined": impl_defined,
         "accuracy": accuracy,
-        "speed": _speed_section(units, speed, emulation),
+        "speed": _speed_section(units, speed, emulation, speed_sizes),
         "timings": {
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "total_s": round(seconds, 3),

@@ -242,6 +242,8 @@ class Unit:
             m.update(op=self.op, dtype=self.dtype, seed=seed if self.seed is None else self.seed)
         if self.cmd == "speed":
             m.update(op=self.op, dtype=self.dtype, shapes=self.extra["shapes"])
+            if self.extra.get("sizes"):
+                m.update(sizes=True)  # speed across sizes (suite.speed_section.measure_sizes)
         if self.cmd == "call":
             m.update(op=self.op, inputs=self.extra["inputs"], kwargs=self.extra.get("kwargs", {}))
         if self.cmd == "property" and self.extra.get("avoid"):

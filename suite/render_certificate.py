@@ -87,7 +87,7 @@ def speed_lines(cert: dict) -> list[str]:
     table = [[header[i] for i in keep]] + [[row[i] for i in keep] for row in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(keep))]
     lines = ["  ".join(f"{c:<{w}}" if i < 3 else f"{c:>{w}}" for i, (c, w) in enumerate(zip(r, widths))) for r in table]
-    return lines[:1] + ["-" * len(lines[0])] + lines[1:] + [f"speed: {n}" for n in notes]
+    return lines[:1] + ["-" * len(lines[0])] + lines[1:] + [f"speed: {n}" for n in notes] + speed_report.sizes_lines(cert)
 
 
 def failure_reports(cert: dict, first_per_property: bool = False) -> list[str]:
@@ -179,6 +179,13 @@ def certificate_markdown(cert: dict) -> str:
             lines += ["| " + " | ".join(header) + " |", "|---|---|---|" + "---:|" * (len(header) - 4) + "---|"]
             lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
         lines += [""] + [f"- {md_cell(n)}" for n in notes] + [""]
+    sizes = speed_report.sizes_lines(cert)
+    if sizes:
+        header, rows = speed_report.sizes_table(cert)
+        lines += ["### Speed across sizes", ""] + [f"- {md_cell(n)}" for n in sizes] + [""]
+        if rows:
+            lines += ["| " + " | ".join(header) + " |", "|---|---:|---|---:|---:|"]
+            lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows] + [""]
     failures = failure_reports(cert)
     if failures:
         lines += ["## Failures", ""]
@@ -281,7 +288,12 @@ def _speed_plots(cert: dict) -> list[tuple[str, str]]:
     fig = speed_report.draw_speed(cert, plt) if plt is not None else None
     if fig is None:
         return []
-    return [(f"{cert['op']}: GB/s per shape, cold and warm, against a memory copy measured in the same run", png_img(fig, plt))]
+    plots = [(f"{cert['op']}: GB/s per shape, cold and warm, against a memory copy measured in the same run", png_img(fig, plt))]
+    sizes = speed_report.draw_sizes(cert, plt)
+    if sizes is not None:
+        named = "; ".join(line for line in speed_report.sizes_lines(cert) if line.startswith(("cliff", "no cliff")))
+        plots.append((f"{cert['op']}: GB/s against size along the kernel-scale menus; {named}", png_img(sizes, plt)))
+    return plots
 
 
 def _stats_plots(cert: dict) -> list[tuple[str, str]]:

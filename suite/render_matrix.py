@@ -55,7 +55,7 @@ def matrix_data(certs: list[dict], unavailable: dict[str, str]) -> dict:
             put(c["op"], p["name"], column, property_cell(p), short_cell(p), long_cell(p))
         for name, cell in error_profile_cells(c.get("accuracy", {})).items():
             put(c["op"], name, column, cell, cell.split("; ")[0])
-        for name, cell in speed_report.matrix_cells(c).items():
+        for name, cell in {**speed_report.matrix_cells(c), **speed_report.matrix_size_cells(c)}.items():
             put(c["op"], name, column, cell)
     implementation_of = {column_label(c, certs): c["implementation"] for c in certs}
     return {"columns": columns, "unavailable": unavailable, "verdicts": verdicts, "rows": rows, "short": short, "long": long,
@@ -530,7 +530,12 @@ def _matrix_speed_plots(certs: list[dict]) -> list[tuple[str, str]]:
     plt = load_matplotlib()
     if plt is None:
         return []
-    return [
+    plots = [
         (f"{op}: achieved bandwidth as a fraction of a memory copy measured in the same run, per implementation and shape", png_img(fig, plt))
         for op, fig in speed_report.draw_matrix_speed(certs, plt)
     ]
+    for op, fig in speed_report.draw_matrix_sizes(certs, plt):
+        cliffs = [f"{c['implementation']}: " + cell for c in certs if c["op"] == op
+                  for cell in speed_report.matrix_size_cells(c).values()]
+        plots.append((f"{op}: GB/s against size along the kernel-scale menus, per implementation; cliffs: " + "; ".join(cliffs), png_img(fig, plt)))
+    return plots

@@ -142,3 +142,123 @@ def draw_matrix_speed(certs: list[dict], plt) -> list[tuple[str, object]]:
         fig.tight_layout()
         figures.append((op, fig))
     return figures
+
+
+# --- speed across sizes (certificate["speed"]["sizes"], suite.speed_section.measure_sizes) ------------
+
+MENU_AXES = {"classes": "classes K (rows = budget // K)", "rows": "rows R"}
+
+
+def sizes_entry(cert: dict) -> dict | None:
+    """The certificate's speed across sizes, or None when it has none."""
+    speed = cert.get("speed") or {}
+    return speed.get("sizes") if speed.get("measured") else None
+
+
+def sizes_lines(cert: dict) -> list[str]:
+    """Plain lines for the Markdown and the terminal: how the sizes were timed, then every cliff
+    named with its sizes (or that there is none), or what stopped the timing."""
+    entry = sizes_entry(cert)
+    if entry is None:
+        return []
+    if "error" in entry:
+        return [f"speed across sizes: {entry['error']}"]
+    lines = [
+        f"speed across sizes ({entry['dtype']}, {entry['path']} path{', by ' + entry['warm_by'] if entry.get('warm_by') else ''}): "
+        f"classes {entry['menus']['classes'][0]['size'] if entry['menus'].get('classes') else '-'} to "
+        f"{entry['menus']['classes'][-1]['size'] if entry['menus'].get('classes') else '-'} at {entry['elements']} elements, "
+        f"rows {entry['menus']['rows'][0]['size'] if entry['menus'].get('rows') else '-'} to "
+        f"{entry['menus']['rows'][-1]['size'] if entry['menus'].get('rows') else '-'} of {entry['row_classes']} classes"
+    ]
+    if entry.get("note"):
+        lines.append(entry["note"])
+    from suite.speed_section import cliff_text
+
+    cliffs = entry.get("cliffs", [])
+    if not cliffs:
+        lines.append(f"no cliff: GB/s never falls by {entry['cliff_drop']:g}x or more from one size to the next")
+    lines += [f"cliff: {cliff_text(c)}" for c in cliffs]
+    errors = [f"{p['shape']}: {p['error']}" for points in entry["menus"].values() for p in points if "error" in p]
+    lines += [f"not timed: {e}" for e in errors]
+    return lines
+
+
+def sizes_table(cert: dict) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: menu, size, shape, GB/s, of copy (the plot's figures, for the Markdown)."""
+    entry = sizes_entry(cert)
+    if entry is None or "menus" not in entry:
+        return [], []
+    rows = [[menu, str(p["size"]), p["shape"], f"{p['gbps']:.3g}" if "gbps" in p else "-",
+             fraction_text(p) if "copy_fraction" in p else "-"] for menu, points in entry["menus"].items() for p in points]
+    return ["menu", "size", "shape", "GB/s", "of copy"], rows
+
+
+def matrix_size_cells(cert: dict) -> dict[str, str]:
+    """The matrix's row "speed cliffs": the cliffs of one certificate, or "none"."""
+    entry = sizes_entry(cert)
+    if entry is None:
+        return {}
+    if "error" in entry:
+        return {"speed cliffs": entry["error"]}
+    cliffs = entry.get("cliffs", [])
+    text = "; ".join(f"{c['menu']} {c['from']} -> {c['to']}: {c['drop']:.1f}x slower" for c in cliffs) or "none"
+    return {"speed cliffs": text}
+
+
+def _draw_menu(ax, points: list[dict], cliffs: list[dict], label: str | None = None, copy: bool = True) -> None:
+    timed = [p for p in points if "gbps" in p]
+    line, = ax.plot([p["size"] for p in timed], [p["gbps"] for p in timed], "o-", ms=3, lw=1, label=label)
+    if copy:
+        ax.plot([p["size"] for p in timed], [p["copy_gbps"] for p in timed], "k--", lw=0.8, label="copy" if label is None else None)
+    by_size = {p["size"]: p for p in timed}
+    for c in cliffs:
+        if c["to"] in by_size:
+            ax.plot([c["to"]], [by_size[c["to"]]["gbps"]], "x", color="red", ms=9, mew=2)
+            ax.annotate(f"{c['from']}->{c['to']}", (c["to"], by_size[c["to"]]["gbps"]), fontsize=6, color="red",
+                        xytext=(3, 6), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.grid(True, alpha=0.3)
+
+
+def draw_sizes(cert: dict, plt):
+    """GB/s against size, one panel per menu, the copy of the same bytes dashed, cliffs marked with
+    a red cross and their sizes; None when nothing was timed."""
+    entry = sizes_entry(cert)
+    if entry is None or not any("gbps" in p for points in entry.get("menus", {}).values() for p in points):
+        return None
+    menus = entry["menus"]
+    fig, axes = plt.subplots(1, len(menus), figsize=(4.2 * len(menus), 2.9), squeeze=False)
+    for ax, (menu, points) in zip(axes[0], menus.items()):
+        _draw_menu(ax, points, [c for c in entry.get("cliffs", []) if c["menu"] == menu])
+        ax.set_xlabel(MENU_AXES.get(menu, menu), fontsize=8)
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel("GB/s (bytes the op must move)", fontsize=8)
+    fig.suptitle(f"{cert['implementation']} {cert['op']}: GB/s against size ({entry['dtype']}, {entry['path']})", fontsize=10, y=1.0)
+    fig.tight_layout()
+    return fig
+
+
+def draw_matrix_sizes(certs: list[dict], plt) -> list[tuple[str, object]]:
+    """Per op: GB/s against size, one line per implementation (column), one panel per menu, cliffs
+    marked: (op, figure) pairs."""
+    by_op: dict[str, list[dict]] = {}
+    for c in certs:
+        entry = sizes_entry(c)
+        if entry is not None and any("gbps" in p for points in entry.get("menus", {}).values() for p in points):
+            by_op.setdefault(c["op"], []).append(c)
+    figures = []
+    for op, chosen in by_op.items():
+        menus = list(dict.fromkeys(m for c in chosen for m in sizes_entry(c)["menus"]))
+        fig, axes = plt.subplots(1, len(menus), figsize=(4.6 * len(menus), 3.0), squeeze=False)
+        for ax, menu in zip(axes[0], menus):
+            for c in chosen:
+                entry = sizes_entry(c)
+                _draw_menu(ax, entry["menus"].get(menu, []), [x for x in entry.get("cliffs", []) if x["menu"] == menu],
+                           label=c["implementation"], copy=False)
+            ax.set_xlabel(MENU_AXES.get(menu, menu), fontsize=8)
+        axes[0][0].set_ylabel("GB/s (bytes the op must move)", fontsize=8)
+        axes[0][-1].legend(fontsize=6)
+        fig.suptitle(f"{op}: GB/s against size per implementation (cliffs: red crosses)", fontsize=10, y=1.0)
+        fig.tight_layout()
+        figures.append((op, fig))
+    return figures

@@ -36,7 +36,7 @@ from typing import Callable
 
 import numpy as np
 
-from suite import timing
+from suite import sizes, timing
 from suite.adapter import Adapter
 
 SHAPES = ("4096x1024", "32x50257", "1024x32768")
@@ -50,6 +50,26 @@ ROUNDS = 3  # target and baseline alternate this many times, so both see the sam
 ROUND_BUDGET_S = 0.05
 SLOW_CALL_S = 0.5
 SMOKE_ENV = timing.SMOKE_ENV
+
+# Speed across sizes (:func:`measure_sizes`): the kernel-scale menus of suite.sizes, where the bugs
+# sit (past 65536 classes, a vocabulary not divisible by the block, past a grid limit), timed on the
+# cold path in one dtype. Classes from 32 to 262145 at a fixed element budget (rows = budget // K,
+# at least one), so that every shape allocates the same bytes and a drop is the kernel's; rows from
+# 1 to 65537 of SIZES_ROW_CLASSES classes each (at most the same budget).
+SIZES_ELEMENTS = 1 << 21  # 8 MiB of float32 per input: past the L2 caches, timed in a few ms
+SIZES_CLASSES = tuple(k for k in sizes.KERNEL_CLASSES if k >= 32)
+SIZES_ROW_CLASSES = 32
+SIZES_ROWS = (1, 8, 64, 512) + sizes.KERNEL_ROWS
+# Per size, SIZES_ROUNDS rounds of the copy and the call, each more calls while within
+# SIZES_ROUND_BUDGET_S: a multi-threaded call on a shared machine loses a thread to another process
+# for a scheduler slice (a few ms) now and then, so a sub-millisecond call needs dozens of samples
+# for its best one to be the kernel's. A candidate cliff is timed again, at both sizes, with
+# SIZES_CONFIRM (rounds, runs, budget), before it is named.
+SIZES_ROUNDS = 3
+SIZES_ROUND_BUDGET_S = 0.005
+SIZES_CONFIRM = (5, 1, 0.05)
+SIZES_SMOKE_ENTRIES = 3  # smoke mode: the first entries of each menu (a test of the code path)
+CLIFF_DROP = 2.0  # a cliff: GB/s falls by this factor or more from one size of a menu to the next
 TIMING_MARK = "softmax-suite speed: timing"
 
 
@@ -163,9 +183,126 @@ def describe(row: dict) -> str:
 
 
 def headline(entry: dict) -> str:
-    """One line for a dtype's section: its error, or the largest fixed shape's cold row."""
+    """One line for a dtype's section: its error, or the largest fixed shape's cold row (or, for
+    the sizes section, its cliffs)."""
+    if "menus" in entry:
+        return sizes_headline(entry)
     if "error" in entry:
         return entry["error"]
     rows = [r for r in entry.get("rows", []) if r["path"] == "cold"]
     timed = [r for r in rows if "gbps" in r] or rows
     return describe(max(timed, key=lambda r: r.get("bytes", 0))) if timed else ""
+
+
+# --- speed across sizes ---------------------------------------------------------------------------
+
+
+def size_menus() -> dict[str, list[tuple[int, str]]]:
+    """Menu name -> (size, shape "RxC") along it: "classes" at SIZES_ELEMENTS elements, "rows" of
+    SIZES_ROW_CLASSES classes; in smoke mode the first SIZES_SMOKE_ENTRIES of each."""
+    menus = {
+        "classes": [(k, f"{max(1, SIZES_ELEMENTS // k)}x{k}") for k in SIZES_CLASSES],
+        "rows": [(r, f"{r}x{SIZES_ROW_CLASSES}") for r in SIZES_ROWS],
+    }
+    if timing.smoke():
+        menus = {name: entries[:SIZES_SMOKE_ENTRIES] for name, entries in menus.items()}
+    return menus
+
+
+def sizes_path(adapter: Adapter, op: str) -> str:
+    """The path the sizes are timed on: warm where the adapter can take it, so that the output's
+    page faults (which come and go with glibc's dynamic mmap threshold, a function of what the
+    process freed before) do not show as the kernel's cliffs; cold otherwise."""
+    return "warm" if timing.warm_kind(adapter, op) is not None else "cold"
+
+
+def _size_point(adapter: Adapter, op: str, dtype: str, size: int, shape: str, path: str,
+                plan: tuple[int, int, float] | None = None) -> dict:
+    """One size of a menu: GB/s at the best call of ``plan`` (default SIZES_ROUNDS rounds of the
+    copy and the call, SIZES_ROUND_BUDGET_S each; one call a round in smoke mode)."""
+    point = {"size": size, "shape": shape}
+    plan = plan or (SIZES_ROUNDS, 1, 0.0 if timing.smoke() else SIZES_ROUND_BUDGET_S)
+    try:
+        row = measure_row(adapter, None, op, dtype, shape, path, plan=plan)
+    except Exception as exc:  # noqa: BLE001 - a size that raises is a point with its error; the menu goes on
+        return {**point, "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"}
+    if "best_s" not in row:
+        return {**point, "error": row.get("note", "not timed")}
+    point.update(best_s=row["best_s"], bytes=row["bytes"], gbps=row["bytes"] / row["best_s"] / 1e9,
+                 copy_gbps=row["copy_gbps"], copy_fraction=row["copy_fraction"])
+    for key in ("copy_note", "copy_suspect"):
+        if key in row:
+            point[key] = row[key]
+    return point
+
+
+def find_cliffs(menus: dict[str, list[dict]]) -> list[dict]:
+    """Every drop of CLIFF_DROP or more in GB/s from one timed size of a menu to the next timed one."""
+    cliffs = []
+    for menu, points in menus.items():
+        timed = [p for p in points if "gbps" in p]
+        for before, after in zip(timed, timed[1:]):
+            if after["gbps"] * CLIFF_DROP <= before["gbps"]:
+                cliffs.append({"menu": menu, "from": before["size"], "to": after["size"], "from_shape": before["shape"],
+                               "to_shape": after["shape"], "from_gbps": before["gbps"], "to_gbps": after["gbps"],
+                               "drop": before["gbps"] / after["gbps"]})
+    return cliffs
+
+
+def _confirmed(adapter: Adapter, op: str, dtype: str, path: str, cliff: dict) -> bool:
+    """Whether a candidate cliff holds when its two sizes are timed against each other, in
+    SIZES_CONFIRM rounds interleaved (before, after, before, ...), so that both see the same
+    machine load: on a shared machine a stretch of sizes timed while another process held a core
+    reads slow together, and a drop between two sizes timed seconds apart can be the load's. The
+    cliff's figures become those of this timing."""
+    rounds, runs, budget = (1, 1, 0.0) if timing.smoke() else SIZES_CONFIRM
+    calls = []
+    try:
+        for shape in (cliff["from_shape"], cliff["to_shape"]):
+            calls.append(timing.prepare_call(adapter, op, timing.real_shape(shape), dtype, path))
+        before, after = timing.interleave(calls, rounds=rounds, runs=runs, budget=budget, clock=timing.clock_for(adapter))
+    except Exception:  # noqa: BLE001 - a size that cannot be timed again keeps the sweep's figures
+        return True
+    finally:
+        for call in calls:
+            call.close()
+    cliff.update(from_gbps=calls[0].nbytes / min(before) / 1e9, to_gbps=calls[1].nbytes / min(after) / 1e9, confirmed=True)
+    cliff["drop"] = cliff["from_gbps"] / cliff["to_gbps"]
+    return cliff["drop"] >= CLIFF_DROP
+
+
+def measure_sizes(adapter: Adapter, op: str, dtype: str, *, announce: Callable[[str, str], None] | None = None) -> dict:
+    """GB/s against size along each menu (:func:`size_menus`), and the cliffs between neighbouring
+    sizes; a candidate cliff is named only once confirmed (:func:`_confirmed`)."""
+    path = sizes_path(adapter, op)
+    menus: dict[str, list[dict]] = {}
+    for menu, entries in size_menus().items():
+        menus[menu] = []
+        for size, shape in entries:
+            if announce is not None:
+                announce(shape, f"{path} ({menu} menu)")
+            menus[menu].append(_size_point(adapter, op, dtype, size, shape, path))
+    cliffs = [c for c in find_cliffs(menus) if _confirmed(adapter, op, dtype, path, c)]
+    section = {
+        "dtype": dtype, "path": path, "warm_by": timing.warm_kind(adapter, op) if path == "warm" else "", "elements": SIZES_ELEMENTS, "row_classes": SIZES_ROW_CLASSES,
+        "menus": menus, "cliffs": cliffs, "cliff_drop": CLIFF_DROP,
+        "clock": "CUDA events" if adapter.device == "cuda" else "perf_counter",
+    }
+    if timing.smoke():
+        section["note"] = f"{SMOKE_ENV}=1: every shape shrunk to at most 8x64 (a test of the code path, not a measurement)"
+    return section
+
+
+def cliff_text(cliff: dict) -> str:
+    """ "classes 65536 -> 65537 (32x65536 -> 32x65537): 21.3 -> 8.1 GB/s, 2.6x slower"."""
+    return (f"{cliff['menu']} {cliff['from']} -> {cliff['to']} ({cliff['from_shape']} -> {cliff['to_shape']}): "
+            f"{cliff['from_gbps']:.3g} -> {cliff['to_gbps']:.3g} GB/s, {cliff['drop']:.1f}x slower")
+
+
+def sizes_headline(entry: dict) -> str:
+    """One line for the sizes section: its error, or its cliffs."""
+    if "error" in entry:
+        return entry["error"]
+    timed = sum("gbps" in p for points in entry.get("menus", {}).values() for p in points)
+    cliffs = entry.get("cliffs", [])
+    return f"{timed} sizes timed, " + ("no cliff" if not cliffs else f"{len(cliffs)} cliff(s): " + "; ".join(map(cliff_text, cliffs)))

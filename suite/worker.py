@@ -14,6 +14,8 @@ redirected to stderr so they cannot corrupt it). Requests:
       -> {"ok": true, "raised": "..." or ""}   (one call, for shrinking a crash: suite.crash_shrink)
   {"cmd": "speed", "adapter": DESC, "op", "dtype", "shapes": ["RxC", ...]}
       -> {"ok": true, "speed": {...suite.speed_section.measure...}}
+  {"cmd": "speed", "adapter": DESC, "op", "dtype", "shapes": [...], "sizes": true}
+      -> {"ok": true, "speed": {...suite.speed_section.measure_sizes...}}
 
 DESC rebuilds the adapter in this process: {"builtin": NAME} or
 {"target": SPEC, "op": OP, "backend": B, "device": D}. Before every call into
@@ -231,6 +233,8 @@ class Worker:
             candidate = self.plain_adapter({"builtin": name})
             if op in candidate.ops and dtype in candidate.dtypes:
                 baseline = candidate
+        if request.get("sizes"):  # speed across sizes: the kernel-scale menus, no baseline
+            return speed_section.measure_sizes(adapter, op, dtype, announce=speed_section.announce_on_stderr)
         return speed_section.measure(adapter, op, dtype, request["shapes"], baseline, announce=speed_section.announce_on_stderr)
 
     def run_property(self, request: dict) -> dict:

@@ -295,3 +295,50 @@ def test_a_slow_call_is_timed_once_more_and_a_fast_one_over_every_round(monkeypa
     ours, theirs = interleaved(call("target", 0.001), call("baseline", 0.001), 0.001)
     assert len(ours) >= speed_section.ROUNDS and len(theirs) >= speed_section.ROUNDS
     assert calls[0] == "target" and "baseline" in calls[: len(calls) // 2 + 1]
+
+
+def test_speed_across_sizes_names_a_planted_cliff_with_its_sizes(monkeypatch):
+    """Five times the work past 4096 classes: GB/s falls about fivefold from 4096 to 4097 classes,
+    and that cliff, confirmed by timing the two sizes against each other, is the only one named.
+    (Short menus and a small element budget keep this test quick.)"""
+    monkeypatch.delenv(speed_section.SMOKE_ENV, raising=False)
+    monkeypatch.setattr(speed_section, "SIZES_CLASSES", (1024, 4096, 4097, 8192))
+    monkeypatch.setattr(speed_section, "SIZES_ROWS", (64, 512))
+    monkeypatch.setattr(speed_section, "SIZES_ELEMENTS", 1 << 18)
+    planted = load_target(f"{TIMING}:slower_past_4096_classes", "softmax")
+    entry = speed_section.measure_sizes(planted, "softmax", "float32")
+    assert entry["path"] == "cold" and [p["size"] for p in entry["menus"]["classes"]] == [1024, 4096, 4097, 8192]
+    assert all(p["gbps"] > 0 and p["copy_fraction"] > 0 for points in entry["menus"].values() for p in points)
+    assert [(c["menu"], c["from"], c["to"]) for c in entry["cliffs"]] == [("classes", 4096, 4097)], entry["cliffs"]
+    assert entry["cliffs"][0]["confirmed"] and entry["cliffs"][0]["drop"] >= speed_section.CLIFF_DROP
+    text = speed_section.cliff_text(entry["cliffs"][0])
+    assert text.startswith("classes 4096 -> 4097 (64x4096 -> 63x4097): ") and "x slower" in text
+
+
+def test_find_cliffs_names_drops_of_twice_or_more_between_neighbours():
+    points = [{"size": s, "shape": f"1x{s}", "gbps": g} for s, g in ((32, 1.0), (64, 10.0), (65, 4.9), (128, 3.0))]
+    points.insert(2, {"size": 63, "shape": "1x63", "error": "skipped"})  # an untimed size is not a neighbour
+    cliffs = speed_section.find_cliffs({"classes": points})
+    assert [(c["from"], c["to"], round(c["drop"], 2)) for c in cliffs] == [(64, 65, 2.04)]
+
+
+def test_the_certificate_has_speed_across_sizes_with_its_plot_and_cliffs(tmp_path):
+    """In smoke mode (conftest): the sizes unit runs after the fixed shapes, its section is in the
+    JSON, its lines and table in the Markdown, its plot in the HTML, its cliffs in the matrix."""
+    cert = _certify("softmax_with_out")
+    sizes = cert["speed"]["sizes"]
+    assert sizes["dtype"] == "float32" and sizes["path"] == "warm" and sizes["warm_by"] == "out"
+    assert set(sizes["menus"]) == {"classes", "rows"} and isinstance(sizes["cliffs"], list)
+    assert "speed_sizes/float32" in cert["timings"]["units_s"]
+    reports.write_certificate(cert, tmp_path)
+    md = (tmp_path / "certificate.md").read_text()
+    assert "### Speed across sizes" in md and "| classes | 32 | 65536x32 |" in md
+    cells = speed_report.matrix_size_cells(cert)
+    assert set(cells) == {"speed cliffs"}
+    data = render_matrix.matrix_data([cert], {})
+    assert ("softmax", "speed cliffs") in data["rows"]
+    html = (tmp_path / "index.html").read_text()
+    from suite.render import load_matplotlib
+
+    if load_matplotlib() is not None:
+        assert "GB/s against size along the kernel-scale menus" in html

@@ -46,3 +46,10 @@ def softmax_with_out(x, axis=-1, out=None):
         return result
     np.copyto(out, result)
     return out
+
+
+def slower_past_4096_classes(x, axis=-1):
+    """The reference, computed five times on rows wider than 4096 classes: a planted cliff."""
+    for _ in range(4 if x.shape[axis] > 4096 else 0):
+        reference_softmax(x, axis=axis)
+    return reference_softmax(x, axis=axis)
