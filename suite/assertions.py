@@ -20,15 +20,10 @@ def assert_within(ctx, got: np.ndarray, expected: np.ndarray, bound: np.ndarray,
     error reaches past the threshold, and -inf must still meet -inf.
     ``what`` names the expression being checked, e.g. ``softmax(x)``.
     """
-    top = oracle.WIDE(dt.overflow_threshold(ctx.dtype))
     got_wide, expected_wide = np.asarray(got).astype(oracle.WIDE), np.asarray(expected).astype(oracle.WIDE)
-    g = np.clip(got_wide, -top, top)
-    e = np.clip(expected_wide, -top, top)
-    b = np.broadcast_to(np.asarray(bound, dtype=oracle.WIDE), e.shape)
-    if g.shape != e.shape:
-        ctx.fail(f"out.shape={g.shape}, but should be {e.shape} [{what}]", e.shape, g.shape)
-    with np.errstate(all="ignore"):
-        close = (g == e) | (np.abs(g - e) <= b) | (np.isnan(g) & np.isnan(e))
+    if got_wide.shape != expected_wide.shape:
+        ctx.fail(f"out.shape={got_wide.shape}, but should be {expected_wide.shape} [{what}]", expected_wide.shape, got_wide.shape)
+    close, g, e, b = _closeness(got_wide, expected_wide, bound, ctx.dtype)
     if not np.all(close):
         with np.errstate(all="ignore"):
             excess = np.where(close, -np.inf, np.nan_to_num(np.abs(g - e) - b, nan=np.inf, posinf=np.inf))
@@ -42,6 +37,22 @@ def assert_within(ctx, got: np.ndarray, expected: np.ndarray, bound: np.ndarray,
             expected=np.asarray(expected, dtype=np.float64),
             got=np.asarray(got),
         )
+
+
+def within(got: np.ndarray, expected: np.ndarray, bound: np.ndarray, dtype: str) -> np.ndarray:
+    """Per entry, what :func:`assert_within` checks: |got - expected| <= bound after saturation,
+    or both NaN (shapes must match)."""
+    return _closeness(np.asarray(got).astype(oracle.WIDE), np.asarray(expected).astype(oracle.WIDE), bound, dtype)[0]
+
+
+def _closeness(got_wide, expected_wide, bound, dtype: str):
+    top = oracle.WIDE(dt.overflow_threshold(dtype))
+    g = np.clip(got_wide, -top, top)
+    e = np.clip(expected_wide, -top, top)
+    b = np.broadcast_to(np.asarray(bound, dtype=oracle.WIDE), e.shape)
+    with np.errstate(all="ignore"):
+        close = (g == e) | (np.abs(g - e) <= b) | (np.isnan(g) & np.isnan(e))
+    return close, g, e, b
 
 
 def assert_true(ctx, condition: np.ndarray, got: np.ndarray, message: str) -> None:

@@ -134,6 +134,41 @@ def coverage_items(cert: dict) -> list[tuple[str, str]]:
     ]
 
 
+BATTERY_NOTE = (
+    "the regime battery (suite/regimes.py): fixed tables of rows, the same at every seed, every output checked "
+    "against the oracle within the certified tolerance. Rows per size class (short: 3 to 64 classes, medium: 65 to "
+    "4096, wide: 4097 to the size budget), the fewest over the dtypes run; power: a defect that affects at least "
+    "1 row in N of a (pattern, size class) is caught with probability at least 1 - 1e-6"
+)
+
+
+def battery_table(cert: dict) -> tuple[list[str], list[list[str]]]:
+    """Header and one row per (regime, pattern): rows checked per size class (the fewest over the
+    dtypes, from the outcomes' rows.REGIME.PATTERN.CLASS statistics) and the power they give."""
+    from suite.regimes import SIZE_CLASSES, detectable_fraction
+
+    counts: dict[tuple[str, str], dict[str, float]] = {}
+    for p in cert["properties"]:
+        for o in p["dtypes"].values():
+            if o.get("status") not in (PASS, FAIL):
+                continue
+            for key, value in (o.get("stats") or {}).items():
+                family, _, rest = key.partition(".")
+                if family != "rows":
+                    continue
+                regime, _, rest = rest.partition(".")
+                pattern, _, size_class = rest.rpartition(".")  # a pattern may hold a dot ("T=0.001")
+                cell = counts.setdefault((regime, pattern), {})
+                cell[size_class] = min(cell.get(size_class, value), value)
+    header = ["regime", "pattern"] + [f"{c} rows" for c in SIZE_CLASSES] + ["power: 1 row in N"]
+    rows = []
+    for (regime, pattern), c in counts.items():
+        fewest = min(c.values())
+        n = 1 / detectable_fraction(int(fewest))
+        rows.append([regime, pattern] + [f"{int(c[k]):,}" if k in c else "-" for k in SIZE_CLASSES] + [f"{n:,.0f}"])
+    return header, rows
+
+
 SIZES_NOTE = "the examples each property ran and the kernel-scale sizes (rows x classes) it drew, over every dtype, before any failure"
 
 
@@ -147,6 +182,10 @@ def coverage_markdown(cert: dict) -> list[str]:
     if rows:
         lines += [f"Regimes: {REGIME_NOTE}.", "", "| " + " | ".join(header) + " |", "|---|---|" + "---:|" * (len(header) - 2)]
         lines += ["| " + " | ".join(rows_) + " |" for rows_ in rows] + [""]
+    header, rows = battery_table(cert)
+    if rows:
+        lines += [f"Regime battery: {BATTERY_NOTE}.", "", "| " + " | ".join(header) + " |", "|---|---|" + "---:|" * (len(header) - 2)]
+        lines += ["| " + " | ".join(r) + " |" for r in rows] + [""]
     return lines
 
 
@@ -160,6 +199,11 @@ def coverage_html(cert: dict) -> str:
     header, rows = regime_table(cert)
     if rows:
         parts.append(f"<p>Regimes: {escape(REGIME_NOTE)}.</p><table id=\"regimes\"><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
+        parts += ["<tr>" + "".join(f"<td class=\"num\">{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
+        parts.append("</table>")
+    header, rows = battery_table(cert)
+    if rows:
+        parts.append(f"<p>Regime battery: {escape(BATTERY_NOTE)}.</p><table id=\"battery\"><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
         parts += ["<tr>" + "".join(f"<td class=\"num\">{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
         parts.append("</table>")
     return "\n".join(parts)

@@ -185,6 +185,10 @@ class Context:
         self._record["draws"][label] = _Drawn(value.copy() if isinstance(value, np.ndarray) else value)
         return value
 
+    def show(self, label: str, value) -> None:
+        """Keep a fixed input (not drawn) for the report, as :meth:`draw` keeps a drawn one."""
+        self._record["draws"][label] = _Drawn(value.copy() if isinstance(value, np.ndarray) else value)
+
     def call(self, *args, check_unmodified: bool = False, layout: str | None = None, tracked: bool = False, **kwargs) -> np.ndarray:
         """Call the op under test on NumPy arguments; return its result as NumPy.
 
@@ -227,6 +231,22 @@ class Context:
                 if not np.array_equal(before, after, equal_nan=True):
                     raise PropertyFailed("modified its input array in place" + (" when it requires grad" if tracked else ""), before, after)
         return adapter.to_numpy(out)
+
+    @property
+    def size_plan(self):
+        """The certification's suite.sizes.SizePlan, for a fixed battery that sizes its own tables
+        (that of the current Hypothesis profile when the caller passed none)."""
+        plan = self._record.get("size_plan")
+        if plan is None:
+            from suite import sizes as size_plans
+
+            plan = size_plans.plan_for(Settings.get_current_profile_name())
+        return plan
+
+    def count(self, name: str, value: float) -> None:
+        """Add ``value`` to a statistic (e.g. the rows a battery checked in one regime)."""
+        stats = self._record["stats"]
+        stats[name] = stats.get(name, 0.0) + float(value)
 
     def fail(self, message: str, expected: Any = None, got: Any = None):
         raise PropertyFailed(message, expected, got)
@@ -388,6 +408,7 @@ def _run_property(prop, adapter, op, dtype, settings, seed, sizes, avoid=()) -> 
         return outcome
     record: dict = {"draws": {}, "call": None, "stats": {}, "samples": {}, "avoid": avoid}
     if prop.kind in ("probe", "fixed"):
+        record["size_plan"] = sizes
         return _run_once(prop, adapter, op, dtype, outcome, record)
 
     base = settings if settings is not None else Settings()

@@ -20,6 +20,7 @@ MODULES = (
     "suite.properties.samplers",
     "suite.properties.layouts",
     "suite.properties.indices",
+    "suite.properties.regimes",
 )
 
 HYPOTHESIS, PROBE = "hypothesis", "probe"
