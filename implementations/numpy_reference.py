@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from suite.adapter import numpy_adapter
+from suite.ops import CROSS_ENTROPY_OPTIONS
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
 
@@ -66,12 +67,44 @@ def logsumexp(x, axis=-1):
         return np.squeeze(a + log_total, axis=axis).astype(x.dtype)
 
 
-def cross_entropy(logits, targets):
+def cross_entropy(logits, targets, ignore_index=-100, label_smoothing=0.0, weight=None, reduction="none", z_loss=0.0, softcap=None):
+    """Per row LSE(x) - x[t] = (a - x[t]) + log1p(s); with the options of the contract
+    (suite/oracle.py has their definitions), in the working precision: soft-capping c tanh(x / c)
+    first; smoothing's sum as -sum_j w_j log_softmax_j; the mean over the rows not ignored."""
     w = _working(logits)
     with np.errstate(all="ignore"):
-        a, _, _, log_total, _ = _shifted_terms(w, -1)
-        target_logit = np.take_along_axis(w, np.asarray(targets)[:, None], axis=-1)
-        return ((a - target_logit) + log_total)[:, 0].astype(logits.dtype)
+        if softcap is not None:
+            c = w.dtype.type(softcap)
+            w = c * np.tanh(w / c)
+        a, shifted, _, log_total, _ = _shifted_terms(w, -1)
+        t = np.asarray(targets).astype(np.int64)
+        kept = t != ignore_index
+        safe = np.where(kept, t, 0)
+        target_logit = np.take_along_axis(w, safe[:, None], axis=-1)
+        nll = ((a - target_logit) + log_total)[:, 0]
+        if (kept.all() and not label_smoothing and weight is None and reduction == "none" and not z_loss):
+            return nll.astype(logits.dtype)  # the plain form
+        k = w.shape[-1]
+        weights = np.ones(k, dtype=w.dtype) if weight is None else _working(np.asarray(weight))
+        wt = weights[safe]
+        eps = w.dtype.type(label_smoothing)
+        ce = (1 - eps) * wt * nll
+        if label_smoothing:
+            ce = ce + eps / k * -np.sum(weights * (shifted - log_total), axis=-1)
+        lse = (a + log_total)[:, 0]
+        zl = w.dtype.type(z_loss) * lse * lse
+        ce, zl = np.where(kept, ce, 0), np.where(kept, zl, 0)
+        if reduction == "none":
+            return (ce + zl).astype(logits.dtype)
+        if reduction == "sum":
+            return np.asarray(np.sum(ce + zl)).astype(logits.dtype)
+        mean = np.sum(ce) / np.sum(np.where(kept, wt, 0))
+        if z_loss:
+            mean = mean + np.sum(zl) / w.dtype.type(np.count_nonzero(kept))
+        return np.asarray(mean).astype(logits.dtype)
+
+
+cross_entropy.supports = frozenset(CROSS_ENTROPY_OPTIONS)  # read by certify path/to/file.py:cross_entropy too
 
 
 def temperature_softmax(x, temperature, axis=-1):
@@ -141,6 +174,7 @@ ADAPTER = numpy_adapter(
         "gumbel_softmax": gumbel_softmax,
     },
     DTYPES,
+    options={"cross_entropy": cross_entropy.supports},
     description="pure NumPy, shifted log-sum-exp with log1p (this project)",
     versions=lambda: {"numpy": np.__version__},
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 
 from suite.adapter import Adapter, backend_adapter
+from suite.ops import CROSS_ENTROPY_OPTIONS
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
 
@@ -32,8 +33,28 @@ def logsumexp(x, axis=-1):
     return _torch().logsumexp(x, dim=axis)
 
 
-def cross_entropy(logits, targets):
-    return _torch().nn.functional.cross_entropy(logits, targets, reduction="none")
+def cross_entropy(logits, targets, ignore_index=-100, label_smoothing=0.0, weight=None, reduction="none", z_loss=0.0, softcap=None):
+    """torch.nn.functional.cross_entropy (ignore_index, label_smoothing, weight, reduction), with
+    Gemma 2's soft-capping c tanh(x / c) before it and the z-loss z LSE^2 of the rows not ignored
+    after it (averaged over those rows for "mean", as Liger-Kernel does): torch has neither."""
+    torch = _torch()
+    x = logits if softcap is None else softcap * torch.tanh(logits / softcap)
+    loss = torch.nn.functional.cross_entropy(
+        x, targets, weight=weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing
+    )
+    if not z_loss:
+        return loss
+    kept = targets != ignore_index
+    lse = torch.logsumexp(x, dim=-1)
+    zl = torch.where(kept, z_loss * lse * lse, torch.zeros_like(lse))
+    if reduction == "none":
+        return loss + zl
+    if reduction == "sum":
+        return loss + zl.sum()
+    return loss + zl.sum() / kept.sum()
+
+
+cross_entropy.supports = frozenset(CROSS_ENTROPY_OPTIONS)  # read by certify path/to/file.py:cross_entropy too
 
 
 def temperature_softmax(x, temperature, axis=-1):
@@ -102,6 +123,7 @@ def torch_adapter(device: str, name: str, unavailable_reason, ops=OPS) -> Adapte
         ops,
         DTYPES,
         unavailable_reason=unavailable_reason,
+        options={"cross_entropy": cross_entropy.supports} if ops.get("cross_entropy") is cross_entropy else {},
         description=f"PyTorch eager on {device}",
         versions=lambda: {"torch": _torch().__version__},
     )

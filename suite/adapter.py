@@ -79,6 +79,10 @@ class Adapter:
     own_worker: bool = False
     # Declared by a third-party target on a differentiable backend (--forward-only): no backward pass.
     forward_only: bool = False
+    # Per op, the keyword options of its contract (suite.ops.Op.options) the callable supports: a
+    # built-in declares them here, a third-party callable as its attribute ``supports`` (a set of
+    # names, read by wrap_callable). Empty: the plain form only.
+    options: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def available(self) -> bool:
@@ -195,6 +199,7 @@ def wrap_callable(
     ``forward_only``: the target declares it has no backward pass (a forward kernel on a
     differentiable backend), so its gradient properties are skipped with that reason."""
     glue = _backend_glue(op, backend, device)
+    supported = declared_options(fn, op)
     return dataclasses.replace(
         glue,
         name=spec,
@@ -203,7 +208,23 @@ def wrap_callable(
         origin=f"load_target({spec!r}, op={op!r}, backend={backend!r}, device={device!r})",
         differentiable=glue.differentiable and not forward_only,
         forward_only=forward_only,
+        options={op: supported} if supported else {},
     )
+
+
+def declared_options(fn: Callable[..., Any], op: str) -> frozenset[str]:
+    """The options of ``op``'s contract that ``fn`` declares it supports: its attribute ``supports``
+    (e.g. ``cross_entropy.supports = {"ignore_index", "reduction"}``), checked against the contract."""
+    supported = getattr(fn, "supports", None)
+    if supported is None:
+        return frozenset()
+    names = frozenset([supported] if isinstance(supported, str) else supported)
+    known = OPS[op].options
+    unknown = sorted(names - set(known))
+    if unknown:
+        offered = f"choose among: {', '.join(known)}" if known else f"{op} has no options"
+        raise UsageError(f"{getattr(fn, '__name__', fn)!r} declares unknown {op} option(s) {', '.join(unknown)}; {offered}")
+    return names
 
 
 def load_target(spec: str, op: str, backend: str = "numpy", device: str = "cpu", *, forward_only: bool = False) -> Adapter:

@@ -57,7 +57,9 @@ def vjp(
     """
     kwargs = dict(kwargs or {})
     _record(ctx, args, kwargs)
-    return _glue(adapter).vjp(adapter, op, args, kwargs, cotangent, view or backends.identity, disconnected)
+    # array keywords (cross_entropy's class weights) go to the op as native arrays
+    native = {k: adapter.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    return _glue(adapter).vjp(adapter, op, args, native, cotangent, view or backends.identity, disconnected)
 
 
 def finite_difference_check(

@@ -359,7 +359,17 @@ def logsumexp(x: np.ndarray, dtype: str, axis: int = -1) -> np.ndarray:
     return np.squeeze(bound, axis=axis)
 
 
-def cross_entropy(logits: np.ndarray, targets: np.ndarray, dtype: str) -> np.ndarray:
+def cross_entropy(logits: np.ndarray, targets: np.ndarray, dtype: str, **options) -> np.ndarray:
+    """Bound on |CE_hat - CE|: the plain form's per row (below), or under options
+    :func:`cross_entropy_with_options`'s."""
+    from suite import oracle
+
+    if oracle.options_in_use(options):
+        return cross_entropy_with_options(logits, targets, dtype, **options)
+    return _plain_cross_entropy(logits, targets, dtype)
+
+
+def _plain_cross_entropy(logits: np.ndarray, targets: np.ndarray, dtype: str) -> np.ndarray:
     """Bound on |CE_hat - CE| per row, shape (N,). Admits (a - x_t) + L and LSE(x) - x_t, and for
     16-bit outputs the stored intermediates: a - x_t (h g_t), log S and the exponentials, LSE (h|LSE|)."""
     t = row_terms(logits, -1)
@@ -380,6 +390,148 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray, dtype: str) -> np.nda
         bound = working + output_ulp(dtype, loss + working)
     # a masked target has an infinite loss: it must come back exactly inf
     return np.where(np.isfinite(target_logit), bound, 0.0)[:, 0]
+
+
+# ---------------------------------------------------------------------------
+# cross_entropy's options (docs/error-analysis.md sec. 2.9; definitions in suite/oracle.py). Each
+# option's allowance is derived from the plain bounds above, evaluated at the soft-capped logits x':
+# B_r the plain cross-entropy bound, B^L_r logsumexp's, B^ls_rj log_softmax's. u_p is the output's
+# unit roundoff (the 16-bit designs round their elementwise intermediates to it), u_w the working
+# precision's (the sums'), N the rows, K the classes.
+# ---------------------------------------------------------------------------
+
+
+def softcap_radius(logits: np.ndarray, softcap: float, dtype: str) -> np.ndarray:
+    """r_j >= |x'_hat_j - x'_j| for x' = c tanh(x / c) (float64, shape of the logits): the quotient
+    x / c rounded (u|x / c|, which tanh damps by sech^2, times c), tanh evaluated in the working
+    precision either accurately (relative u_w) or through exp as 1 - 2 / (e^{2y} + 1) or
+    2 sigmoid(2y) - 1 (absolute: 4 u_w), each result and the product c t stored at precision u_p
+    (a 16-bit design rounds them to the output dtype):
+
+        r_j = SAFETY [(u_p + u_w)(|x_j| sech^2((1 - 2u_p)|x_j| / c) + 3 |x'_j|) + 4 c u_w]"""
+    u, uw, c = dt.unit_roundoff(dtype), working_unit_roundoff(dtype), float(softcap)
+    x = np.asarray(logits, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        y = np.abs(x) / c * (1 - 2 * u)
+        damped = np.abs(x) * 4 * np.exp(-2 * y) / (1 + np.exp(-2 * y)) ** 2  # |x| sech^2(y), 0 past exp's range
+        damped = np.where(np.isfinite(damped), damped, 0.0)
+        capped = c * np.tanh(x / c)
+        return SAFETY * ((u + uw) * (damped + 3 * np.abs(capped)) + 4 * c * uw)
+
+
+@dataclass(frozen=True)
+class CrossEntropyAllowance:
+    """The per-row parts of the options' allowance (float64, (N,)), 0 at ignored rows: ``ce`` for
+    ce_r and ``zl`` for z_r (the final sum ce_r + z_r and any 16-bit store of it aside), with the
+    oracle's terms ``exact`` they are measured on and R_r, the row's largest softcap radius."""
+
+    exact: object  # suite.oracle.CrossEntropyTerms
+    ce: np.ndarray
+    zl: np.ndarray
+    radius: np.ndarray
+
+
+def cross_entropy_allowance(logits, targets, dtype: str, **options) -> CrossEntropyAllowance:
+    """The allowance of each row's ce_r and z_r (docs/error-analysis.md sec. 2.7):
+
+      nll      (1 - e) w_t B_r                      the plain loss at x', scaled
+      smooth   (e / K) max(A_r, C_r)                the sum S_r = sum_j w_j (LSE - x'_j), either as
+               A_r = sum_j w_j B^ls_rj + SAFETY (gamma(K + 1, u_w) + 2u_p) S_r
+                                                    (-sum_j w_j log_softmax_j: torch), or as
+               C_r = W B^L_r + SAFETY (gamma(K + 2, u_w) + 2u_p)(W |LSE| + sum_j w_j |x'_j|)
+                                                    (W LSE - sum_j w_j x'_j: Liger-Kernel; its
+                                                    cancellation costs K u |x'| where logits sit
+                                                    on an offset), W = sum_j w_j
+      softcap  2 R_r ((1 - e) w_t + (e / K) W)       LSE and every x'_j move by at most R_r = max_j r_j
+      combine  SAFETY (gamma(c, u_p)|nll part| + gamma(3, u_p)|smooth part|)   the factors present
+                                                    and their products, each rounded once: c counts
+                                                    w_t (1) and 1 - e with its product (2); e / K, its
+                                                    product and the parts' sum (3, with smoothing)
+      z-loss   z (B^L + R)(2|LSE| + B^L + R) + SAFETY gamma(3, u_p) z LSE^2
+                                                    |LSE^2 - LSE_hat^2| = |d| |2 LSE + d|; z rounded, two products
+    """
+    from suite import oracle
+
+    t = oracle.cross_entropy_terms(logits, targets, **options)
+    x = np.asarray(t.capped, dtype=np.float64)
+    n, k = x.shape
+    u, uw = dt.unit_roundoff(dtype), working_unit_roundoff(dtype)
+    w = np.asarray(t.weight, dtype=np.float64)
+    wt = w[t.targets]
+    eps, z = float(t.eps), float(t.z)
+    lse = np.asarray(t.lse, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        radius = np.max(softcap_radius(logits, t.softcap, dtype), axis=-1, initial=0.0) if t.softcap is not None else np.zeros(n)
+        b_lse = logsumexp(x, dtype)
+        nll_part = (1 - eps) * wt * np.asarray(t.nll, dtype=np.float64)
+        ce = (1 - eps) * wt * _plain_cross_entropy(x, t.targets, dtype) + 2 * radius * (1 - eps) * wt
+        if eps:
+            big_w = float(np.sum(w))
+            smooth = np.asarray(t.smooth, dtype=np.float64)
+            by_log_softmax = np.sum(w * log_softmax(x, dtype), axis=-1) + SAFETY * (gamma(k + 1, uw) + 2 * u) * smooth
+            magnitude = big_w * np.abs(lse) + np.sum(w * np.abs(x), axis=-1)
+            by_lse = big_w * b_lse + SAFETY * (gamma(k + 2, uw) + 2 * u) * magnitude
+            smooth_part = eps / k * smooth
+            ce = ce + eps / k * (np.maximum(by_log_softmax, by_lse) + 2 * radius * big_w)
+        else:
+            smooth_part = 0.0
+        # the roundings of the factors and products present: w_t (1), 1 - e and its product (2);
+        # e / K, its product and the sum of the two parts (3)
+        nll_roundings = (1 if t.weighted else 0) + (2 if eps else 0)
+        ce = ce + SAFETY * (gamma(nll_roundings, u) * np.abs(nll_part) + gamma(3 if eps else 0, u) * np.abs(smooth_part))
+        if z:
+            d = b_lse + radius
+            zl = z * d * (2 * np.abs(lse) + d) + SAFETY * gamma(3, u) * z * lse * lse
+        else:
+            zl = np.zeros(n)
+    kept = t.kept
+    return CrossEntropyAllowance(t, np.where(kept, ce, 0.0), np.where(kept, zl, 0.0), np.where(kept, radius, 0.0))
+
+
+def cross_entropy_with_options(logits, targets, dtype: str, **options) -> np.ndarray:
+    """Bound on the options' loss, shape (N,) for reduction "none" and () for "mean" and "sum"
+    (docs/error-analysis.md sec. 2.9): per row the parts of :func:`cross_entropy_allowance`, the
+    sum ce_r + z_r (u_p, with a z-loss) and one ULP of a 16-bit output; an ignored row is exactly 0.
+    The sum over N rows is charged its recursive worst case, SAFETY gamma(N, u_w) sum_r |l_r| (any
+    order), each row stored first (one 16-bit ULP). The mean divides the ce sum by D (a sum of N
+    nonnegative weights: relative delta = SAFETY (gamma(N, u_w) + u_p)) and the z sum by M (a count):
+    |C_hat / D_hat - C / D| <= (E_C + |C| delta) / (D (1 - delta)); the divisions and the final
+    sum cost SAFETY gamma(1 or 2, u_p) of their magnitudes, and one 16-bit ULP the result."""
+    a = cross_entropy_allowance(logits, targets, dtype, **options)
+    t = a.exact
+    u, uw = dt.unit_roundoff(dtype), working_unit_roundoff(dtype)
+    ce, zl = np.asarray(t.ce, dtype=np.float64), np.asarray(t.zl, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        added = SAFETY * u if t.z else 0.0  # the sum ce_r + z_r, where there is one
+        if t.reduction == "none":
+            loss = ce + zl
+            working = a.ce + a.zl + added * np.abs(loss)
+            return np.where(t.kept, working + output_ulp(dtype, np.abs(loss) + working), 0.0)
+        n = len(ce)
+        stored = lambda part, allowed: allowed + output_ulp(dtype, np.abs(part) + allowed)  # noqa: E731
+        if t.reduction == "sum":
+            rows = ce + zl
+            total = float(np.sum(rows))
+            working = float(np.sum(stored(rows, a.ce + a.zl + added * np.abs(rows))))
+            working += SAFETY * gamma(n, uw) * float(np.sum(np.abs(rows)))
+            return np.asarray(working + output_ulp(dtype, abs(total) + working))
+        d, m = (float(v) for v in t.denominators)
+        delta = SAFETY * (gamma(n, uw) + u)
+
+        def mean_part(part, allowed, denominator):
+            if not np.any(part) and not np.any(allowed):
+                return 0.0, 0.0
+            s = float(np.sum(part))
+            e = float(np.sum(stored(part, allowed))) + SAFETY * gamma(n, uw) * float(np.sum(np.abs(part)))
+            return s / denominator, (e + abs(s) * delta) / (denominator * (1 - delta))
+
+        c_mean, c_error = mean_part(ce, a.ce, d)
+        z_mean, z_error = mean_part(zl, a.zl, m)
+        # the division of each part, and their sum where there are two
+        working = c_error + z_error + SAFETY * (gamma(2 if t.z else 1, u)) * (abs(c_mean) + abs(z_mean))
+        value = abs(c_mean + z_mean)
+        bound = working + output_ulp(dtype, value + working)
+        return np.asarray(bound if np.isfinite(bound) else 0.0)
 
 
 def quotient_radius(x: np.ndarray, temperature: float, dtype: str) -> np.ndarray:

@@ -34,7 +34,7 @@ from suite.profiles import PROFILES
 from suite.runner import ERROR, FAIL, IMPL_DEFINED, PASS, SKIP
 from suite.verdict import CERTIFIED, IMPLEMENTATION_FAILURES, POLICIES, certification_verdict, rejects, suite_errors_of
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 DEFAULT_TIMEOUT = None  # per profile, see default_timeout()
 PROFILE_TIMEOUTS = {"dev": 180.0, "ci": 180.0, "thorough": 1800.0}
 
@@ -711,6 +711,21 @@ def _speed_section(units, by_dtype: dict[str, dict], emulation=None, sizes: dict
     }
 
 
+def options_certified(op: str, info: dict, per_prop: dict) -> dict:
+    """The options of ``op``'s contract the target declares (suite.ops.Op.options; a third-party
+    callable's ``supports``) and those certified: all it declares when every property that draws
+    them (``needs_options``) ran and none failed, was undecided or skipped for another reason
+    than a missing backward pass; else none, and the target is certified on the plain form only."""
+    from suite.properties import all_properties
+
+    known = OPS[op].options if op in OPS else ()
+    declared = [name for name in known if name in info.get("options", {}).get(op, ())]
+    ran = [per_prop[p.name] for p in all_properties().values() if p.needs_options and op in p.ops and p.name in per_prop]
+    statuses = [o["status"] for by_dtype in ran for o in by_dtype.values()]
+    certified = declared if declared and statuses and PASS in statuses and all(s in (PASS, SKIP) for s in statuses) else []
+    return {"declared": declared, "certified": certified}
+
+
 def _assemble(r, units, results, skipped, profile, seed, timeout, policy, seconds) -> dict:
     from suite.properties import all_properties
 
@@ -839,6 +854,7 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
         **({"unsupported_reasons": dict(emulation.unsupported)} if emulation is not None else {}),
         "differentiable": info.get("differentiable", False),
         "forward_only": info.get("forward_only", False),
+        "options": options_certified(r.op, info, per_prop),
         "profile": profile,
         "seed": seed,
         "policy": policy,

@@ -6,8 +6,11 @@ floating-point input.
     softmax(x, axis=-1)                       -> shape of x
     log_softmax(x, axis=-1)                   -> shape of x
     logsumexp(x, axis=-1)                     -> shape of x without axis
-    cross_entropy(logits, targets)            -> (N,) from (N, K) and integer (N,)
+    cross_entropy(logits, targets, **options) -> (N,) from (N, K) and integer (N,)
                                                  targets: int32 or int64, any id in [0, K)
+                                                 options (each only where the target declares it):
+                                                 ignore_index, label_smoothing, weight,
+                                                 reduction ("none", "mean", "sum"), z_loss, softcap
     temperature_softmax(x, temperature, axis=-1) -> softmax(x / temperature)
     gumbel_max(logits, num_samples, seed)     -> integer (num_samples,) from (K,)
     gumbel_softmax(logits, tau, num_samples, seed, hard=False) -> (num_samples, K)
@@ -38,6 +41,10 @@ PROBABILITIES = "probabilities"  # each row of the output is a probability distr
 LOG_PROBABILITIES = "log-probabilities"  # each row is the log of one
 NORMALISED = "normalised"  # divides by the row's sum: a fully masked row is 0/0, implementation-defined
 MOVES_WITH_SHIFT = "moves with a shift"  # f(x + c) = f(x) + c (else f(x + c) = f(x))
+
+# cross_entropy's options, as trainers call it (torch.nn.functional.cross_entropy's keywords, and
+# Liger-Kernel's z-loss and soft-capping): their definitions are suite.oracle.cross_entropy's.
+CROSS_ENTROPY_OPTIONS = ("ignore_index", "label_smoothing", "weight", "reduction", "z_loss", "softcap")
 
 
 def _lazy(module: str, name: str) -> Callable:
@@ -74,6 +81,10 @@ class Op:
     normwise_bound: Callable | None = None
     vjp: Callable | None = None
     vjp_bound: Callable | None = None
+    # Keyword options of the contract that a target may declare it supports (Adapter.options), each
+    # off by default: a target that declares none is certified on the plain form. The oracle, bound,
+    # vjp and vjp_bound take them as keywords (suite/oracle.py, cross_entropy's docstring).
+    options: tuple[str, ...] = ()
 
     @property
     def sampler(self) -> bool:
@@ -144,6 +155,7 @@ OPS: dict[str, Op] = {
             traits=frozenset({NORMALISED}),
             oracle=_lazy("oracle", "cross_entropy"), bound=_lazy("bounds", "cross_entropy"), normwise_bound=_lazy("bounds", "normwise_cross_entropy"),
             vjp=_lazy("vjp", "cross_entropy"), vjp_bound=_lazy("vjp", "cross_entropy_bound"),
+            options=CROSS_ENTROPY_OPTIONS,
         ),
         Op(
             "temperature_softmax", "temperature_softmax(x, temperature, axis=-1)", "softmax(x / temperature) along axis",

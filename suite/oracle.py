@@ -357,7 +357,15 @@ def _mp_logsumexp(row: np.ndarray) -> WIDE:
         return WIDE(mpmath.nstr(mpmath.log(mpmath.fsum(terms)), 30, strip_zeros=False))
 
 
-def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+def cross_entropy(logits: np.ndarray, targets: np.ndarray, **options) -> np.ndarray:
+    """The exact loss; with no option the per-row LSE(x_r) - x_r[t_r] (the plain form), else
+    :func:`cross_entropy_with_options`."""
+    if options_in_use(options):
+        return cross_entropy_with_options(logits, targets, **options)
+    return _plain_cross_entropy(logits, targets)
+
+
+def _plain_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
     rows, _, _ = _rows(logits, -1)
     t = _Shifted(rows)
     target_logit = t.source[np.arange(rows.shape[0]), np.asarray(targets).reshape(-1)][:, None]
@@ -367,6 +375,124 @@ def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
         else:
             gap, gap_lo = _to_wide(*_two_sum(t.a, -target_logit.astype(np.float64)))
         return ((gap + t.log_total) + gap_lo)[:, 0]
+
+
+# ---------------------------------------------------------------------------
+# cross_entropy's options (suite.ops.CROSS_ENTROPY_OPTIONS), as trainers call it. Definitions, with
+# K classes, x' the logits after soft-capping, LSE_r = LSE(x'_r), w the class weights (1 without):
+#
+#   softcap c         x' = c tanh(x / c)                           (Gemma 2, arXiv:2408.00118 sec. 2;
+#                                                                   Liger-Kernel's softcap)
+#   label_smoothing e nll_r = LSE_r - x'_r[t_r],  smooth_r = sum_j w_j (LSE_r - x'_rj)
+#   weight w          ce_r = (1 - e) w[t_r] nll_r + (e / K) smooth_r
+#                     (torch.nn.functional.cross_entropy: aten/src/ATen/native/LossNLL.cpp,
+#                      cross_entropy_loss_label_smoothing: nll_loss with weights, plus the
+#                      smoothing term -sum_j w_j log_softmax_rj, scaled e / K)
+#   z_loss z          z_r = z LSE_r^2                              (PaLM, JMLR 24 (2023) sec. 5;
+#                                                                   Liger-Kernel's lse_square_scale)
+#   ignore_index i    rows with t_r = i contribute 0 and count in no denominator (torch)
+#   reduction         "none": ce_r + z_r per row (0 at ignored rows)
+#                     "sum":  sum_r (ce_r + z_r)
+#                     "mean": sum_r ce_r / D + sum_r z_r / M, M = the rows not ignored, D = sum of
+#                             w[t_r] over them (M without weights): torch's weighted mean, and
+#                             Liger-Kernel's z-loss mean over M (torch has no z-loss)
+#
+# Evaluated in extended precision: nll with the plain oracle (x' in long double where soft-capped),
+# LSE and log_softmax with the oracle's shifted algorithm, the sums in long double (their terms
+# are nonnegative: no cancellation). An "all ignored" mean is 0/0 = NaN, as torch gives.
+# ---------------------------------------------------------------------------
+
+CROSS_ENTROPY_DEFAULTS = {
+    "ignore_index": None, "label_smoothing": 0.0, "weight": None, "reduction": "none", "z_loss": 0.0, "softcap": None,
+}
+
+
+def options_in_use(options: dict) -> dict:
+    """The options of ``options`` that differ from their default (the plain form has none);
+    an unknown name raises ValueError."""
+    unknown = set(options) - set(CROSS_ENTROPY_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown cross_entropy option(s) {sorted(unknown)}; known: {list(CROSS_ENTROPY_DEFAULTS)}")
+    return {k: v for k, v in options.items() if v is not None and not (k != "weight" and v == CROSS_ENTROPY_DEFAULTS[k])}
+
+
+@dataclass(frozen=True)
+class CrossEntropyTerms:
+    """The per-row quantities of the options' definition (long double, shape (N,) unless noted)."""
+
+    capped: np.ndarray  # x' (N, K): the logits, soft-capped where softcap is given (long double then)
+    kept: np.ndarray  # bool: the rows not ignored
+    targets: np.ndarray  # t_r, with 0 at ignored rows (any valid id: their terms are zeroed)
+    weight: np.ndarray  # w (K,): the class weights, ones without
+    weighted: bool
+    eps: WIDE
+    z: WIDE
+    lse: np.ndarray  # LSE_r of x'
+    nll: np.ndarray  # LSE_r - x'_r[t_r]
+    smooth: np.ndarray  # sum_j w_j (LSE_r - x'_rj) (0 without smoothing)
+    ce: np.ndarray  # (1 - e) w[t_r] nll_r + (e / K) smooth_r, 0 at ignored rows
+    zl: np.ndarray  # z LSE_r^2, 0 at ignored rows
+    reduction: str
+    softcap: float | None
+
+    @property
+    def target_weight(self) -> np.ndarray:
+        return self.weight[self.targets]
+
+    @property
+    def denominators(self) -> tuple[WIDE, WIDE]:
+        """(D, M) of the mean: the kept rows' target weights summed, and their count."""
+        kept = self.kept
+        return np.sum(np.where(kept, self.target_weight, 0)), WIDE(np.count_nonzero(kept))
+
+
+def soft_cap(logits: np.ndarray, softcap: float | None) -> np.ndarray:
+    """x' = c tanh(x / c) in long double (tanhl: a few units of 2**-64), or x itself without a cap."""
+    if softcap is None:
+        return np.asarray(logits)
+    c = WIDE(softcap)
+    with np.errstate(all="ignore"):
+        return c * np.tanh(np.asarray(logits).astype(WIDE) / c)
+
+
+def cross_entropy_terms(logits: np.ndarray, targets: np.ndarray, ignore_index=None, label_smoothing=0.0, weight=None,
+                        reduction: str = "none", z_loss=0.0, softcap=None) -> CrossEntropyTerms:
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"reduction={reduction!r}: choose 'none', 'mean' or 'sum'")
+    x = soft_cap(logits, softcap)
+    n, k = x.shape
+    targets = np.asarray(targets).reshape(-1).astype(np.int64)
+    kept = np.ones(n, dtype=bool) if ignore_index is None else targets != int(ignore_index)
+    safe = np.where(kept, targets, 0)
+    w = np.ones(k, dtype=WIDE) if weight is None else np.asarray(weight).astype(WIDE)
+    eps, z = WIDE(label_smoothing), WIDE(z_loss)
+    with np.errstate(all="ignore"):
+        nll = _plain_cross_entropy(x, safe).astype(WIDE)
+        lse = logsumexp(x, axis=-1).astype(WIDE)
+        if eps:
+            # -sum_j w_j log_softmax_rj: nonnegative terms; a zero weight contributes 0 whatever its term
+            terms = -log_softmax(x, axis=-1).astype(WIDE) * w
+            smooth = np.sum(np.where(w == 0, 0, terms), axis=-1)
+        else:
+            smooth = np.zeros(n, dtype=WIDE)
+        ce = (1 - eps) * w[safe] * nll + (eps / WIDE(k)) * smooth
+        zl = z * lse * lse
+    zero = WIDE(0)
+    return CrossEntropyTerms(x, kept, safe, w, weight is not None, eps, z, lse, nll, smooth,
+                             np.where(kept, ce, zero), np.where(kept, zl, zero), reduction, softcap)
+
+
+def cross_entropy_with_options(logits: np.ndarray, targets: np.ndarray, **options) -> np.ndarray:
+    """The exact loss under the options (definitions above): (N,) for reduction "none", a 0-d
+    array for "mean" and "sum"; long double."""
+    t = cross_entropy_terms(logits, targets, **options)
+    with np.errstate(all="ignore"):
+        if t.reduction == "none":
+            return t.ce + t.zl
+        if t.reduction == "sum":
+            return np.asarray(np.sum(t.ce) + np.sum(t.zl))
+        d, m = t.denominators
+        return np.asarray(np.sum(t.ce) / d + (np.sum(t.zl) / m if t.z else WIDE(0)))
 
 
 def temperature_softmax(x: np.ndarray, temperature: float, axis: int = -1) -> np.ndarray:

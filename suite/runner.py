@@ -213,13 +213,15 @@ class Context:
         self._record["layout"] = layout
         self._record["tracked"] = tracked
         native_args = [_native(adapter, a, chosen) if isinstance(a, np.ndarray) else a for a in args]
+        # array keywords (cross_entropy's class weights) go native too, in the default layout
+        native_kwargs = {k: adapter.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
         if tracked:
             native_args = [backends.get(adapter.backend).tracked(n) if isinstance(a, np.ndarray) and a.dtype.kind != "i" else n
                            for a, n in zip(args, native_args)]
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                out = adapter.ops[self.op](*native_args, **kwargs)
+                out = adapter.ops[self.op](*native_args, **native_kwargs)
         except Exception as exc:
             where = f" on a {layout} input" if layout is not None else ""
             raise ImplementationRaised(f"raised {type(exc).__name__}{where}: {exc}".strip()) from None
@@ -285,7 +287,7 @@ def repro_line(adapter: Adapter, op: str, call, layout: str | None = None, rende
         return tracked if a.dtype.kind != "i" else ""
 
     rendered = [f"{native}({render_array(i, a)}){suffix(a)}" if isinstance(a, np.ndarray) else repr(a) for i, a in enumerate(args)]
-    rendered += [f"{k}={v!r}" for k, v in kwargs.items()]
+    rendered += [f"{k}=impl.from_numpy({format_array(v)})" if isinstance(v, np.ndarray) else f"{k}={v!r}" for k, v in kwargs.items()]
     emulated = backends.emulated(adapter.backend, adapter.device) if hasattr(adapter, "backend") else None
     env = "".join(f"{k}={v} " for k, v in emulated.env.items()) if emulated is not None else ""
     return (

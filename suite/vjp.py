@@ -97,7 +97,9 @@ def logsumexp(x, g, axis: int = -1) -> np.ndarray:
     return _expand(g, axis) * oracle.softmax(x, axis=axis)
 
 
-def cross_entropy(logits, targets, g) -> np.ndarray:
+def cross_entropy(logits, targets, g, **options) -> np.ndarray:
+    if oracle.options_in_use(options):
+        return _options_gradient(logits, targets, g, **options)[0]
     s = oracle.softmax(logits, axis=-1)
     onehot = _onehot(targets, s.shape)
     return _expand(g, -1) * (s - onehot)
@@ -190,13 +192,91 @@ def logsumexp_bound(x, g, dtype: str, axis: int = -1) -> np.ndarray:
         return SAFETY * _times(gw, e + 2 * u * s) + _tiny(g, axis, dtype, True)
 
 
-def cross_entropy_bound(logits, targets, g, dtype: str) -> np.ndarray:
+def cross_entropy_bound(logits, targets, g, dtype: str, **options) -> np.ndarray:
+    if oracle.options_in_use(options):
+        return _options_gradient_bound(logits, targets, g, dtype, **options)
     u = WIDE(dt.unit_roundoff(dtype))
     s = oracle.softmax(logits, axis=-1)
     e = probability_error(logits, dtype, -1)
     gw = np.abs(_expand(g, -1))
     with np.errstate(all="ignore"):
         return SAFETY * _times(gw, e + 2 * u * (s + _onehot(targets, s.shape))) + _tiny(g, -1, dtype, True)
+
+
+# ----------------------------------------------------------------------------- cross_entropy's options
+# With the definitions of suite/oracle.py, s = softmax(x'), W = sum_j w_j, and per kept row r the
+# cotangents g^c_r of ce_r and g^z_r of z_r (g_r for "none"; the scalar g for "sum"; g / D and g / M
+# for "mean"), the gradient w.r.t. the logits is
+#
+#   grad_rj = (alpha_r s_rj - beta_rj) sech^2(x_rj / c)
+#   alpha_r = g^c_r ((1 - e) w_t + (e / K) W) + 2 z g^z_r LSE_r,   beta_rj = g^c_r ((1 - e) w_t [j = t_r] + (e / K) w_j)
+#
+# (sech^2 = 1 without a cap), and 0 at ignored rows.
+
+
+def _options_gradient(logits, targets, g, **options):
+    """(grad, terms, alpha, beta, s, sech2, (g^c, g^z)) in long double."""
+    t = oracle.cross_entropy_terms(logits, targets, **options)
+    n, k = t.capped.shape
+    s = oracle.softmax(t.capped, axis=-1).astype(WIDE)
+    g = _wide(g)
+    with np.errstate(all="ignore"):
+        if t.reduction == "none":
+            gc = gz = g.reshape(-1)
+        elif t.reduction == "sum":
+            gc = gz = np.full(n, g.reshape(()), dtype=WIDE)
+        else:
+            d, m = t.denominators
+            gc, gz = np.full(n, g.reshape(()) / d, dtype=WIDE), np.full(n, g.reshape(()) / m, dtype=WIDE)
+        wt, big_w = t.target_weight, np.sum(t.weight)
+        alpha = gc * ((1 - t.eps) * wt + t.eps / WIDE(k) * big_w) + 2 * t.z * gz * t.lse
+        beta = gc[:, None] * (t.eps / WIDE(k) * t.weight[None, :] + (1 - t.eps) * wt[:, None] * _onehot(t.targets, (n, k)))
+        if t.softcap is not None:
+            sech2 = 1 / np.cosh(np.asarray(logits).astype(WIDE) / WIDE(t.softcap)) ** 2
+        else:
+            sech2 = np.ones((n, k), dtype=WIDE)
+        grad = np.where(t.kept[:, None], (alpha[:, None] * s - beta) * sech2, WIDE(0))
+    return grad, t, alpha, beta, s, sech2, (gc, gz)
+
+
+def _options_gradient_bound(logits, targets, g, dtype: str, **options) -> np.ndarray:
+    """Allowed |grad_hat - grad| under the options, first order like the bounds above (docs/gradients.md):
+
+      (|alpha| E'_j + dalpha s_j + dbeta_j + SAFETY gamma(4, u)(|alpha| s_j + |beta_j|)) (sech^2_j + dsech_j)
+        + |alpha s_j - beta_j| dsech_j + SAFETY u |grad_j| + smallest_normal (1 + |alpha| + |beta_j|)
+
+    E'_j = E_j(x') + s_j expm1(2R): the error of the s a backward uses (probability_error at x')
+    and the softcap's perturbation of x' (each s_j moves by at most a factor e^{+-2R});
+    dalpha = |g^c|((1 - e) w_t + (e/K) W)(delta + gamma(K, u)) + 2 z |g^z| (B^L + R), with delta the
+    mean's relative error of D (0 for "none" and "sum"; W a sum of K weights), dbeta_j = |beta_j| delta;
+    dsech_j = 2 r_j / c + SAFETY u (2 |x_j / c| sech^2_j + 10): sech^2 as 1 - tanh^2 or
+    1 - (x'/c)^2 from an x' off by r_j, or from the rounded quotient. Ignored rows: exactly 0."""
+    grad, t, alpha, beta, s, sech2, (gc, gz) = _options_gradient(logits, targets, g, **options)
+    n, k = t.capped.shape
+    u = WIDE(dt.unit_roundoff(dtype))
+    x64 = np.asarray(t.capped, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        if t.softcap is not None:
+            r = _wide(bounds.softcap_radius(logits, t.softcap, dtype))
+            radius = np.max(r, axis=-1)
+            y = np.abs(np.asarray(logits).astype(WIDE) / WIDE(t.softcap))
+            dsech = 2 * r / WIDE(t.softcap) + SAFETY * u * (2 * y * sech2 + 10)
+        else:
+            radius, dsech = np.zeros(n, dtype=WIDE), np.zeros((n, k), dtype=WIDE)
+        e = probability_error(x64, dtype, -1) + s * np.expm1(2 * radius)[:, None]
+        delta = WIDE(0)
+        if t.reduction == "mean":
+            delta = WIDE(SAFETY) * WIDE(bounds.gamma(n, float(bounds.working_unit_roundoff(dtype))) + float(u))
+        wt, big_w = t.target_weight, np.sum(t.weight)
+        b_lse = _wide(bounds.logsumexp(x64, dtype))
+        d_alpha = np.abs(gc) * ((1 - t.eps) * wt + t.eps / WIDE(k) * big_w) * (delta + WIDE(bounds.gamma(k, float(u)))) \
+            + 2 * t.z * np.abs(gz) * (b_lse + radius)
+        a = np.abs(alpha)[:, None]
+        inner = _times(a, e) + _times(d_alpha[:, None], s) + np.abs(beta) * delta \
+            + WIDE(SAFETY) * WIDE(bounds.gamma(4, float(u))) * (a * s + np.abs(beta))
+        bound = WIDE(SAFETY) * inner * (sech2 + dsech) + np.abs(a * s - beta) * dsech + WIDE(SAFETY) * u * np.abs(grad)
+        bound = bound + WIDE(dt.smallest_normal(dtype)) * (1 + a + np.abs(beta))
+    return np.where(t.kept[:, None], bound, WIDE(0))
 
 
 def temperature_softmax_bound(x, temperature, g, dtype: str, axis: int = -1) -> np.ndarray:

@@ -177,6 +177,7 @@ class Worker:
                         "dtypes": list(adapter.dtypes),
                         "differentiable": adapter.differentiable,
                         "forward_only": adapter.forward_only,
+                        "options": {op: sorted(names) for op, names in adapter.options.items()},
                         "ops": sorted(adapter.ops),
                         "description": adapter.description,
                         "origin": adapter.origin,

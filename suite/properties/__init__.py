@@ -20,6 +20,7 @@ MODULES = (
     "suite.properties.samplers",
     "suite.properties.layouts",
     "suite.properties.indices",
+    "suite.properties.options",
     "suite.properties.regimes",
 )
 
@@ -40,6 +41,9 @@ class Property:
     dtypes: tuple[str, ...] | None = None
     # True: runs the op on the memory layouts of Adapter.layouts; skipped where there are none.
     needs_layouts: bool = False
+    # True: draws among the options the target declares (Adapter.options); skipped where it declares
+    # none (the target is then certified on the plain form).
+    needs_options: bool = False
     # Fraction of the profile's examples to run (at least 5): for properties whose every example is costly.
     examples_scale: float = 1.0
     # A name (e.g. "huge") that must be asked for explicitly: left out of properties_for and of a
@@ -70,6 +74,8 @@ class Property:
     def adapter_skip_reason(self, adapter) -> str | None:
         if self.needs_layouts and not adapter.layouts:
             return f"{adapter.native_type} has no strides: layouts do not apply"
+        if self.needs_options and not any(getattr(adapter, "options", {}).get(op) for op in self.ops):
+            return "the target declares no option (e.g. fn.supports = {'ignore_index', 'reduction'}): certified on the plain form"
         return None
 
     @property
@@ -89,6 +95,7 @@ def prop(
     differentiable_only: bool = False,
     dtypes: tuple[str, ...] | None = None,
     needs_layouts: bool = False,
+    needs_options: bool = False,
     examples_scale: float = 1.0,
     opt_in: str | None = None,
     kernel_sizes: bool = True,
@@ -109,6 +116,7 @@ def prop(
             differentiable_only=differentiable_only,
             dtypes=dtypes,
             needs_layouts=needs_layouts,
+            needs_options=needs_options,
             examples_scale=examples_scale,
             opt_in=opt_in,
             kernel_sizes=kernel_sizes,
