@@ -2,7 +2,9 @@
 
 Parameters: adapter x op x shape x dtype x path (benchmarks/common.py holds the grid).
 
-* adapter: every built-in; unavailable ones (torch-cuda without a GPU) skip.
+* adapter: every built-in; unavailable ones (torch-cuda without a GPU) skip, and
+  so do adapters on an emulated device (triton-softmax without a GPU runs on
+  Triton's interpreter: its times say nothing of the kernel's on a GPU).
 * op: softmax, log_softmax, logsumexp, cross_entropy, gumbel_max.
 * shape "RxC": R rows of C logits; for gumbel_max, R samples from C categories.
 * dtype: float32 at every shape (``OpTime``, ``OpBandwidth``); bfloat16 and

@@ -77,6 +77,8 @@ def skip_reason(adapter: Adapter, op: str, shape: str, dtype: str, path: str) ->
         return "grid: the warm path only for float32"
     if op not in adapter.ops:
         return f"{adapter.name} does not provide {op}"
+    if timing.no_speed_reason(adapter) is not None:  # triton-softmax without a GPU: Triton's interpreter
+        return timing.no_speed_reason(adapter)
     if dtype not in adapter.dtypes:
         return f"{adapter.name} does not support {dtype}"
     if path == "warm" and warm_kind(adapter, op) is None:

@@ -110,6 +110,15 @@ def no_warm_reason(adapter: Adapter, op: str) -> str:
     return f"warm path: {adapter.name} {op} takes no out= and has no allocator to tune"
 
 
+def no_speed_reason(adapter: Adapter) -> str | None:
+    """Why ``adapter`` is never timed on its device, or None: an emulated device (Triton's
+    interpreter, "triton-interpret") runs the kernels on the CPU at the emulator's pace, and
+    outside the process that set up its emulation (TRITON_INTERPRET=1, read when @triton.jit
+    decorates) the kernels would look for a GPU driver that is not there."""
+    emulation = backends.emulated(adapter.backend, adapter.device)
+    return emulation.no_speed if emulation is not None else None
+
+
 def waiter(adapter: Adapter) -> Callable[[Any], None]:
     """Stop the clock only when the result exists: JAX dispatches asynchronously, CUDA too."""
     return backends.get(adapter.backend).waiter(adapter.device)
@@ -155,6 +164,9 @@ def prepare_call(adapter: Adapter, op: str, shape: tuple[int, int], dtype: str, 
     CannotTime for an op or dtype the adapter lacks, or a warm path it cannot take (see :func:`warm_kind`)."""
     if op not in adapter.ops:
         raise CannotTime(f"{adapter.name} does not provide {op}")
+    reason = no_speed_reason(adapter)
+    if reason is not None:
+        raise CannotTime(reason)
     if dtype not in adapter.dtypes:
         raise CannotTime(f"{adapter.name} does not support {dtype}")
     fn = adapter.ops[op]
