@@ -49,9 +49,16 @@ smoke = timing.smoke  # SOFTMAX_SUITE_BENCH_SMOKE=1: tiny shapes, everything qui
 real_shape = timing.real_shape  # "RxC" -> (R, C), or at most 8 x 64 in smoke mode
 
 
-def copy_bandwidth() -> float:
-    """Bytes per second of a plain memory copy on this machine, now (the ceiling for a row op)."""
-    return timing.copy_bandwidth("cpu")
+def copy_fraction(case: timing.Call) -> float:
+    """``case``'s fraction of the yardstick copy: suite.timing.measure_against_copy, the speed
+    section's one timing path and schedule (suite.speed_section.schedule: rounds of the copy and
+    the call, interleaved, the best of each), so that asv tracks the figure a certificate and
+    ``python -m suite.speed`` print."""
+    from suite import speed_section
+
+    rounds, runs, budget = speed_section.schedule(case)
+    timed = timing.measure_against_copy(case, [], rounds=rounds, runs=runs, budget=budget, clock=timing.clock_for(case.adapter))
+    return timed["copy_fraction"]
 
 
 def best_seconds(call: Callable[[], None], min_runs: int = 3, budget: float = 0.25, max_runs: int = 50) -> float:

@@ -241,6 +241,30 @@ def test_every_benchmark_runs_in_smoke_mode(monkeypatch):
     assert classes >= 8 and ran >= 100, (classes, ran, skipped)
 
 
+def test_copy_fraction_is_the_yardsticks(monkeypatch):
+    """asv's track_copy_fraction is suite.timing.measure_against_copy's fraction (the speed
+    section's yardstick, timed beside the op), not the op over a copy timed apart."""
+    from benchmarks import bench_ops
+    from suite import timing
+
+    monkeypatch.setenv("SOFTMAX_SUITE_BENCH_SMOKE", "1")
+    seen = []
+
+    def yardstick(target, others, **plan):
+        seen.append((target, others))
+        return {"copy_fraction": 0.625}
+
+    monkeypatch.setattr(timing, "measure_against_copy", yardstick)
+    args = ("numpy-reference", "softmax", "4096x1024", "float32", "cold")
+    bench = bench_ops.OpBandwidth()
+    bench.setup(*args)
+    try:
+        assert bench.track_copy_fraction(*args) == 0.625
+        assert seen == [(bench.case, [])]
+    finally:
+        bench.teardown(*args)
+
+
 def test_smoke_mode_shrinks_shapes(monkeypatch):
     from benchmarks import common
 
