@@ -19,8 +19,9 @@ asv finds the classes in the module's globals (it looks for classes with
 * ``SoftmaxTime.time_op(shape, dtype, path)``: seconds per call;
 * ``SoftmaxBandwidth.track_gbps`` (GB/s: the bytes the op must move,
   suite.bandwidth.bytes_moved, over the best time) and ``.track_copy_fraction``
-  (that over a plain copy's bandwidth on the target's device, measured in the
-  same asv run; 1 is as fast as a copy);
+  (the op's fraction of the speed section's yardstick, suite.timing.measure_against_copy:
+  a copy of the same bytes on the target's device and buffer policy, timed beside
+  the op; 1 is as fast as a copy);
 * ``SoftmaxVsBaseline.track_speed_vs_baseline(shape, dtype)``: the backend's
   built-in baseline (:data:`BASELINES`) timed side by side with the target in
   the same benchmark call, baseline seconds / target seconds (bigger is
@@ -170,30 +171,34 @@ class _Time(_Configured):
 
 
 class _Bandwidth(_Configured):
-    """Achieved memory bandwidth: bytes the op must move over the best of a few calls, in GB/s
-    and as a fraction of a plain copy's bandwidth on the same device, measured once per run."""
+    """Achieved memory bandwidth: bytes the op must move over the best of a few calls, in GB/s,
+    and as a fraction of the speed section's yardstick (suite.timing.measure_against_copy: a
+    copy of the same bytes on the target's device, its output allocated as the op's is, timed
+    in rounds interleaved with the op)."""
 
-    def setup_cache(self):
-        return {self.device: timing.copy_bandwidth(self.device)}
+    version = 2  # 2: track_copy_fraction against measure_against_copy's yardstick, not a copy timed once per run
 
-    def setup(self, copies, shape, dtype, path):
+    def setup(self, shape, dtype, path):
         self.call = self._prepare(shape, dtype, path)
-        if self.device not in copies:  # a class of another device shares this setup_cache's key
-            copies[self.device] = timing.copy_bandwidth(self.device)
-        self.copy = copies[self.device]
 
-    def teardown(self, copies, shape, dtype, path):
+    def teardown(self, shape, dtype, path):
         self._close()
 
-    def track_gbps(self, copies, shape, dtype, path):
+    def track_gbps(self, shape, dtype, path):
         """Bytes moved / best time, in GB/s (10^9 bytes per second); bigger is better."""
         return self.call.nbytes / best_seconds(self.call) / 1e9
 
     track_gbps.unit = "GB/s"
 
-    def track_copy_fraction(self, copies, shape, dtype, path):
-        """Achieved bandwidth / a plain copy's on the same device: 1 is as fast as a copy; bigger is better."""
-        return self.call.nbytes / best_seconds(self.call) / self.copy
+    def track_copy_fraction(self, shape, dtype, path):
+        """The op's best rate over the yardstick copy's, timed side by side on the same buffer
+        policy: 1 is as fast as that copy; bigger is better."""
+        from suite import speed_section
+
+        rounds, runs, budget = speed_section.schedule(self.call)
+        timed = timing.measure_against_copy(self.call, [], rounds=rounds, runs=runs, budget=budget,
+                                            clock=timing.clock_for(self.call.adapter))
+        return timed["copy_fraction"]
 
     track_copy_fraction.unit = "fraction of copy bandwidth"
 
