@@ -32,6 +32,7 @@ BUILTIN_MODULES = (
     "implementations.jax_reference",  # "jax-workarounds": the suite's workarounds, beside JAX as users call it
     "implementations.torch_cuda",
     "implementations.triton_softmax",
+    "implementations.liger_kernel_ops",
     "implementations.onnxruntime_ops",
     "implementations.tensorflow_ops",
     "implementations.paddle_ops",

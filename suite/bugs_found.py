@@ -51,6 +51,9 @@ class Bug:
     searched: str = ""  # where the trackers were searched, or what the linked report says
     rtol: float = 1e-3  # got within rtol of exact: fixed (a sampler's noise needs more)
     needs: tuple[str, ...] = ()  # programs the library runs (tinygrad's CPU device: clang), looked up on PATH
+    # Environment the repro runs in without a GPU (Triton kernels: TRITON_INTERPRET=1, read when @triton.jit
+    # decorates, so before the library is imported): such a repro runs in a fresh Python process.
+    env: tuple[tuple[str, str], ...] = ()
 
 
 # A model of one OpenVINO opset16 op on a parameter of x's dtype and shape, compiled for the CPU device
@@ -77,6 +80,16 @@ def run(op, x, **attrs):
     return core.compile_model(core.read_model(model.SerializeToString()), "CPU")(x)[0]
 
 """
+
+
+# Liger-Kernel's Triton kernels as its docs call them; without a GPU under Triton's interpreter (Bug.env).
+LIGER_HEAD = """import torch
+from liger_kernel.ops.cross_entropy import LigerCrossEntropyFunction as CE  # (logits, targets, weight, ignore_index,
+from liger_kernel.ops.softmax import LigerSoftmaxFunction                 #  lse_square_scale, label_smoothing, reduction, softcap)
+dev = "cuda" if torch.cuda.is_available() else "cpu"  # without a GPU: TRITON_INTERPRET=1
+"""
+INTERPRET = (("TRITON_INTERPRET", "1"),)
+LIGER_SEEN = "liger-kernel 0.8.5, triton 3.9.0, torch 2.13.0 (CPU, under Triton's interpreter; the code is the GPU's)"
 
 
 BUGS = [
@@ -395,6 +408,102 @@ BUGS = [
         searched="ml-explore/mlx issues and pull requests, 2026-12-03: none found; related: #3201 (shapeless compile "
         "replays a stale reduction)",
     ),
+    Bug(
+        key="liger-softmax-wide-rows-raise",
+        library="liger_kernel",
+        title="Liger-Kernel's LigerSoftmaxFunction raises RuntimeError (Cannot launch Triton kernel since n = 65537 exceeds "
+        "the recommended Triton blocksize = 65536) for any row wider than 65536 classes: calculate_settings raises before "
+        "the dispatch, so its multi-block kernel is unreachable (got is NaN where it raises)",
+        code=LIGER_HEAD + (
+            "try:\n"
+            "    got = LigerSoftmaxFunction.apply(torch.zeros(1, 65537, device=dev)).cpu().numpy()\n"
+            "except RuntimeError:  # Cannot launch Triton kernel since n = 65537 exceeds ... = 65536.\n"
+            "    got = np.full((1, 65537), np.nan, dtype=np.float32)"
+        ),
+        exact="from suite import oracle\nexact = oracle.softmax(np.zeros((1, 65537), dtype=np.float32))",
+        found_by="definition (menu_classes=65537) and every widest pass (262145 classes), softmax, every dtype",
+        seen_with=LIGER_SEEN,
+        link="https://github.com/linkedin/Liger-Kernel/pull/1252",
+        searched="open pull request: the multi-block path is unreachable, and its kernels would not compile if reached",
+        env=INTERPRET,
+    ),
+    Bug(
+        key="liger-cross-entropy-non-contiguous-gradient",
+        library="liger_kernel",
+        title="Liger-Kernel's LigerCrossEntropyFunction returns the logits as their gradient for non-contiguous logits (a "
+        "transposed view): its forward copies them with .contiguous() under no_grad, the copy does not require grad, so the "
+        "kernel runs without HAS_GRADIENTS and backward scales the untouched copy (host code: GPUs too)",
+        code=LIGER_HEAD + (
+            "leaf = torch.tensor([[1., 4.], [2., 5.], [3., 6.]], device=dev, requires_grad=True)\n"
+            "loss = CE.apply(leaf.t(), torch.tensor([0, 1], device=dev), None, -100, 0.0, 0.0, \"sum\", None)[0]\n"
+            "got = torch.autograd.grad(loss, leaf)[0].t().cpu().numpy()  # [[1, 2, 3], [4, 5, 6]]: the logits"
+        ),
+        exact=(
+            "from suite import oracle\nx = np.array([[1., 2., 3.], [4., 5., 6.]], dtype=np.float32)\n"
+            "exact = oracle.softmax(x).astype(np.float64) - np.eye(3)[[0, 1]]  # d sum(loss) / dx"
+        ),
+        found_by="grad_layouts, cross_entropy, float32 (a strided or transposed view of the logits)",
+        seen_with=LIGER_SEEN,
+        searched="linkedin/Liger-Kernel issues and pull requests: none found; related: #678 (reduction='none' gives a zero "
+        "gradient norm, closed)",
+        env=INTERPRET,
+    ),
+    Bug(
+        key="liger-cross-entropy-masked-first-block-nan",
+        library="liger_kernel",
+        title="Liger-Kernel's LigerCrossEntropyFunction gives NaN for a row wider than 32768 classes whose first 32768 logits "
+        "are -inf: its online softmax rescales the running sum by exp2((m - m_new) * log2 e) with m = m_new = -inf, and "
+        "0 * NaN is NaN (the exact loss of [-inf] * 32768 + [0] with target 32768 is 0)",
+        code=LIGER_HEAD + (
+            "x = torch.full((1, 32769), -float(\"inf\"), device=dev)\n"
+            "x[0, -1] = 0.0\n"
+            "got = CE.apply(x, torch.tensor([32768], device=dev), None, -100, 0.0, 0.0, \"none\", None)[0].cpu().numpy()"
+        ),
+        exact=(
+            "from suite import oracle\nx = np.full((1, 32769), -np.inf, dtype=np.float32)\nx[0, -1] = 0.0\n"
+            "exact = oracle.cross_entropy(x, np.array([32768]))"
+        ),
+        found_by="masked_entries (widest pass, 262145 classes with the first half of the row masked), cross_entropy, float32",
+        seen_with=LIGER_SEEN,
+        searched="linkedin/Liger-Kernel issues and pull requests: none found",
+        env=INTERPRET,
+    ),
+    Bug(
+        key="liger-cross-entropy-overwrites-logits-with-gradient",
+        library="liger_kernel",
+        title="Liger-Kernel's LigerCrossEntropyFunction on logits that require grad stores the gradient in the caller's "
+        "logits (by design, to save memory: \"we use a trick to store X_ptr gradient in X_ptr\"), so the logits are gone "
+        "after the loss: [[1, 2, 3]] with target 0 becomes softmax - one-hot",
+        code=LIGER_HEAD + (
+            "x = torch.tensor([[1., 2., 3.]], device=dev, requires_grad=True)\n"
+            "CE.apply(x, torch.tensor([0], device=dev), None, -100, 0.0, 0.0, \"none\", None)\n"
+            "got = x.detach().cpu().numpy()  # [[-0.91, 0.24, 0.67]]"
+        ),
+        exact="exact = np.array([[1., 2., 3.]], dtype=np.float32)  # the caller's logits, unmodified",
+        found_by="input_unmodified with a tracked input (requires_grad), cross_entropy, every dtype",
+        seen_with=LIGER_SEEN,
+        searched="a documented trade-off (the comment in liger_kernel/ops/cross_entropy.py); related: pull request #262 "
+        "(in-place gradient storage confused autograd for a loss computed after it)",
+        env=INTERPRET,
+    ),
+    Bug(
+        key="liger-cross-entropy-zeroes-ignored-rows",
+        library="liger_kernel",
+        title="Liger-Kernel's LigerCrossEntropyFunction zeroes the caller's logits in every row whose target is ignore_index, "
+        "also when the logits do not require grad (its kernel stores 0 there before it checks HAS_GRADIENTS): evaluating a "
+        "loss with padding erases the padded rows' logits",
+        code=LIGER_HEAD + (
+            "x = torch.tensor([[1., 2., 3.], [4., 5., 6.]], device=dev)  # no grad: an evaluation\n"
+            "CE.apply(x, torch.tensor([-100, 0], device=dev), None, -100, 0.0, 0.0, \"mean\", None)\n"
+            "got = x.cpu().numpy()  # [[0, 0, 0], [4, 5, 6]]"
+        ),
+        exact="exact = np.array([[1., 2., 3.], [4., 5., 6.]], dtype=np.float32)  # the caller's logits, unmodified",
+        found_by="reading the kernel while writing the column (input_unmodified calls the plain form, which ignores no row); "
+        "the column's tests pin it",
+        seen_with=LIGER_SEEN,
+        searched="linkedin/Liger-Kernel issues and pull requests: none found",
+        env=INTERPRET,
+    ),
 ]
 
 
@@ -402,6 +511,29 @@ def _run(code: str, name: str):
     scope: dict = {"np": np}
     exec(code, scope)  # noqa: S102 - the suite's own repro snippets, listed above
     return scope[name]
+
+
+def _needs_env(bug: Bug) -> bool:
+    """A repro with an environment (Triton's interpreter) needs it where no GPU is visible."""
+    import os
+
+    hidden = os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1")
+    return bool(bug.env) and (hidden or not os.path.exists("/proc/driver/nvidia/version"))
+
+
+def _run_apart(code: str, env: dict) -> np.ndarray:
+    """``got`` of ``code`` run in a fresh Python process with ``env`` set before anything is imported
+    (TRITON_INTERPRET is read when @triton.jit decorates: too late in a process that imported triton)."""
+    import io
+    import os
+    import subprocess
+    import sys
+
+    script = f"import sys\nimport numpy as np\n{code}\nnp.save(sys.stdout.buffer, np.asarray(got))\n"
+    done = subprocess.run([sys.executable, "-c", script], env=os.environ | env, capture_output=True, timeout=600)
+    if done.returncode:
+        raise RuntimeError(done.stderr.decode(errors="replace").strip().splitlines()[-1])
+    return np.load(io.BytesIO(done.stdout))
 
 
 def _version(library: str) -> str | None:
@@ -429,7 +561,8 @@ def check(bug: Bug) -> dict:
     if missing:
         return {"version": _version(bug.library), "unavailable": f"{', '.join(missing)} not found on PATH"}
     try:  # the repro first: it may set what the library reads when it is imported
-        got, exact = np.asarray(_run(bug.code, "got")), np.asarray(_run(bug.exact, "exact"))
+        got = np.asarray(_run_apart(bug.code, dict(bug.env)) if _needs_env(bug) else _run(bug.code, "got"))
+        exact = np.asarray(_run(bug.exact, "exact"))
     except Exception as exc:  # noqa: BLE001 - a repro that no longer runs is reported, not fatal
         return {"version": _version(bug.library), "error": f"{type(exc).__name__}: {exc}"}
     version = _version(bug.library)
@@ -464,6 +597,7 @@ def bugs_section(bugs=BUGS) -> str:
             f"- found by: {bug.found_by}",
             f"- {status}",
             f"- {link}",
+        ] + ([f"- without a GPU, run it with {' '.join(f'{k}={v}' for k, v in bug.env)} set before Python starts"] if bug.env else []) + [
             "", "```python", "import numpy as np", bug.code, "```", "",
         ]
     return "\n".join(lines)

@@ -24,6 +24,7 @@ EXTRA_OF_MODULE = {
     "paddle": "paddle",
     "mlx": "mlx",
     "triton": "triton",
+    "liger_kernel": "liger",
 }
 
 
