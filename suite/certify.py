@@ -32,9 +32,9 @@ from suite.isolation import CRASHED, NOT_RUN, TIMED_OUT, USAGE_ERROR, Pool, Resu
 from suite.ops import OPS
 from suite.profiles import PROFILES
 from suite.runner import ERROR, FAIL, IMPL_DEFINED, PASS, SKIP
-from suite.verdict import CERTIFIED, IMPLEMENTATION_FAILURES, POLICIES, certification_verdict, rejects, suite_errors_of
+from suite.verdict import CERTIFIED, IMPLEMENTATION_FAILURES, POLICIES, accuracy_levels, certification_verdict, rejects, suite_errors_of
 
-SCHEMA_VERSION = "2.1"
+SCHEMA_VERSION = "2.2"
 DEFAULT_TIMEOUT = None  # per profile, see default_timeout()
 PROFILE_TIMEOUTS = {"dev": 180.0, "ci": 180.0, "thorough": 1800.0}
 
@@ -827,6 +827,7 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
     if r.load_error is not None:
         reasons.append((r.load_error["message"], None, ""))
     headline = _headline(reasons)
+    dtypes_run = [d for d in (r.dtypes or info.get("dtypes", [])) if d in info.get("dtypes", [])]
     suite_errors = suite_errors_of({"properties": properties})
     verdict = certification_verdict(rejected=bool(reasons), suite_errors=len(suite_errors))
     certified = verdict == CERTIFIED
@@ -845,7 +846,7 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
         "op_signature": OPS[r.op].signature,
         "backend": info.get("backend", r.adapter.get("backend", "")),
         "device": info.get("device", r.adapter.get("device", "")),
-        "dtypes": [d for d in (r.dtypes or info.get("dtypes", [])) if d in info.get("dtypes", [])],
+        "dtypes": dtypes_run,
         # declared by the user (--unsupported-dtypes), or for a built-in what its adapter leaves out
         "unsupported_dtypes": list(r.unsupported) or (
             [d for d in dt.FLOAT_DTYPES if d not in info.get("dtypes", dt.FLOAT_DTYPES)] if "builtin" in r.adapter else []
@@ -872,6 +873,8 @@ def _assemble(r, units, results, skipped, profile, seed, timeout, policy, second
         "properties": properties,
         "implementation_defined": impl_defined,
         "accuracy": accuracy,
+        # the accuracy grade per dtype (suite.verdict.ACCURACY_LEVELS), shown beside the verdict
+        "accuracy_levels": accuracy_levels({"properties": properties, "dtypes": dtypes_run}),
         "speed": _speed_section(units, speed, emulation, speed_sizes),
         "timings": {
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

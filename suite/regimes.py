@@ -10,7 +10,7 @@ calls and checked against the oracle in one vectorised pass per call.
 Sizes. Every table is cut into three size classes, each a fixed set of shapes (rows x classes)
 shared by every regime, so that a backend that compiles per shape compiles each shape once:
   short   3 to 64 classes, 1024 rows per width
-  medium  65 to 4096 classes, about 2^16 elements per width
+  medium  65 to 4096 classes, about 2^16 elements per width (64 rows at least)
   wide    4097 classes up to the size plan's budget, about 2^16 elements per width (one row at least)
 The tiles regime alone runs 4097 rows (of 8 and of 33 classes), so that every first and last row
 of tiles of 256, 1024 and 4096 rows is checked.
@@ -43,6 +43,8 @@ SHORT_ROWS = 1024
 TILE_ROWS = 4097  # rows 0, 255, 256, 1023, 1024, 4095 and 4096 are first and last rows of tiles
 TILE_WIDTHS = (8, 33)
 ELEMENTS_PER_WIDTH = 2**16
+# Enough rows for every special mask length of a medium width (3 per power of two below 4096, and two more).
+MEDIUM_LEAST_ROWS = 64
 EMULATED_ROWS = 64
 SIZE_CLASSES = ("short", "medium", "wide")
 # The false-alarm-free power statement: a miss probability of at most 1e-6.
@@ -74,7 +76,8 @@ def widths(size_class: str, budget: int) -> tuple[int, ...]:
 
 def rows_for(size_class: str, n: int, budget: int, max_rows: int | None) -> int:
     """Rows of one table of width ``n``: a function of the width alone (shapes are shared by regimes)."""
-    rows = SHORT_ROWS if size_class == "short" else max(1, ELEMENTS_PER_WIDTH // n)
+    least = {"short": SHORT_ROWS, "medium": MEDIUM_LEAST_ROWS, "wide": 1}[size_class]
+    rows = max(least, ELEMENTS_PER_WIDTH // n)
     return min(rows, EMULATED_ROWS) if max_rows is not None else rows
 
 
@@ -99,9 +102,13 @@ def _moderate(rng: np.random.Generator, rows: int, n: int) -> np.ndarray:
 
 
 def _mask_lengths(rng: np.random.Generator, rows: int, n: int) -> np.ndarray:
-    """How many entries each row masks, 1 to n - 1: every power of two and its neighbours below n
-    (block boundaries), half the row, n - 1, then uniform; cycling, so every length appears."""
-    special = sorted({m for k in range(1, int(math.log2(max(n, 2))) + 1) for m in (2**k - 1, 2**k, 2**k + 1)} | {1, n // 2, n - 1})
+    """How many entries each row masks, 1 to n - 1, cycling so that every special length appears
+    where the table has the rows: first the powers of two below n, largest first (a prefix of 2^k
+    covers a whole first block of any power-of-two size up to 2^k, so a one-row table of a wide
+    width still masks a 32768-entry block), then their neighbours 2^k - 1 and 2^k + 1, half the
+    row and n - 1; then uniform."""
+    powers = [2**k for k in range(int(math.log2(max(n - 1, 1))), -1, -1)]
+    special = dict.fromkeys(powers + [m for p in powers for m in (p - 1, p + 1)] + [n // 2, n - 1])
     special = [m for m in special if 1 <= m <= n - 1]
     if not special:
         return np.zeros(rows, dtype=np.int64)

@@ -138,6 +138,7 @@ def certificate_markdown(cert: dict) -> str:
         "",
         f"**Verdict: {cert['verdict']}**" + (f" - {len(cert['reasons'])} problem(s)" if cert["reasons"] else ""),
         "",
+        *([f"Accuracy grade: {md_cell(accuracy_line(cert))}", ""] if accuracy_line(cert) else []),
         "| | |",
         "|---|---|",
         f"| target | `{md_cell(cert['target'])}` |",
@@ -363,6 +364,8 @@ def certificate_html(cert: dict, link_back: str | None = None, plots: bool = Tru
         f"<h1>{escape(cert['target'])} &mdash; {escape(cert['op'])}</h1>",
         f"<h2 class=\"{verdict_class(cert)}\" id=\"verdict\">{escape(cert['verdict'])}</h2>",
     ]
+    if accuracy_line(cert):
+        parts.append(f"<p class=\"grade\">Accuracy grade: {escape(accuracy_line(cert))}</p>")
     if cert["reasons"]:
         parts.append("<ul>" + "".join(f"<li>{escape(r)}</li>" for r in cert["reasons"]) + "</ul>")
     meta = [
@@ -436,6 +439,17 @@ def suite_error_reports(cert: dict) -> list[str]:
         f"{e['property']} ({e['dtype']}): {STATUS_MARK[ERROR]} - a bug in the suite, not in {cert['implementation']}\n{e.get('message', '').rstrip()}"
         for e in suite_errors(cert)
     ]
+
+
+def accuracy_line(cert: dict) -> str:
+    """The accuracy grade per dtype, worst first, and what the levels mean (docs/error-analysis.md sec. 5)."""
+    from suite.render_grid import accuracy_grade
+
+    _, full = accuracy_grade(cert)
+    if not full:
+        return ""
+    return (full.removeprefix("accuracy: ") + " (levels, best first: correctly rounded, faithful, shifted-algorithm, "
+            "certified tolerance; outside tolerance fails)")
 
 
 def verdict_class(cert: dict) -> str:

@@ -136,37 +136,40 @@ def coverage_items(cert: dict) -> list[tuple[str, str]]:
 
 BATTERY_NOTE = (
     "the regime battery (suite/regimes.py): fixed tables of rows, the same at every seed, every output checked "
-    "against the oracle within the certified tolerance. Rows per size class (short: 3 to 64 classes, medium: 65 to "
-    "4096, wide: 4097 to the size budget), the fewest over the dtypes run; power: a defect that affects at least "
-    "1 row in N of a (pattern, size class) is caught with probability at least 1 - 1e-6"
+    "against the oracle within the certified tolerance. Per size class (short: 3 to 64 classes, medium: 65 to "
+    "4096, wide: 4097 to the size budget), the rows and outputs checked (the fewest over the dtypes run) and the "
+    "power: a defect that affects at least 1 output in N of a (pattern, size class), placed independently of the "
+    "table, is caught with probability at least 1 - 1e-6"
 )
 
 
 def battery_table(cert: dict) -> tuple[list[str], list[list[str]]]:
-    """Header and one row per (regime, pattern): rows checked per size class (the fewest over the
-    dtypes, from the outcomes' rows.REGIME.PATTERN.CLASS statistics) and the power they give."""
+    """Header and one row per (regime, pattern): per size class the rows and outputs checked (the
+    fewest over the dtypes, from the outcomes' rows.* and outputs.* statistics) and the power they give."""
     from suite.regimes import SIZE_CLASSES, detectable_fraction
 
-    counts: dict[tuple[str, str], dict[str, float]] = {}
+    counts: dict[tuple[str, str], dict[tuple[str, str], float]] = {}
     for p in cert["properties"]:
         for o in p["dtypes"].values():
             if o.get("status") not in (PASS, FAIL):
                 continue
             for key, value in (o.get("stats") or {}).items():
                 family, _, rest = key.partition(".")
-                if family != "rows":
+                if family not in ("rows", "outputs"):
                     continue
                 regime, _, rest = rest.partition(".")
                 pattern, _, size_class = rest.rpartition(".")  # a pattern may hold a dot ("T=0.001")
                 cell = counts.setdefault((regime, pattern), {})
-                cell[size_class] = min(cell.get(size_class, value), value)
-    header = ["regime", "pattern"] + [f"{c} rows" for c in SIZE_CLASSES] + ["power: 1 row in N"]
-    rows = []
-    for (regime, pattern), c in counts.items():
-        fewest = min(c.values())
-        n = 1 / detectable_fraction(int(fewest))
-        rows.append([regime, pattern] + [f"{int(c[k]):,}" if k in c else "-" for k in SIZE_CLASSES] + [f"{n:,.0f}"])
-    return header, rows
+                cell[family, size_class] = min(cell.get((family, size_class), value), value)
+    header = ["regime", "pattern"] + [f"{c}: rows, outputs, power 1 in N" for c in SIZE_CLASSES]
+
+    def shown(c: dict, size_class: str) -> str:
+        if ("outputs", size_class) not in c:
+            return "-"
+        outputs = int(c["outputs", size_class])
+        return f"{int(c.get(('rows', size_class), 0)):,}, {outputs:,}, {1 / detectable_fraction(outputs):,.0f}"
+
+    return header, [[regime, pattern] + [shown(c, k) for k in SIZE_CLASSES] for (regime, pattern), c in counts.items()]
 
 
 SIZES_NOTE = "the examples each property ran and the kernel-scale sizes (rows x classes) it drew, over every dtype, before any failure"

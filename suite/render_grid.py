@@ -20,7 +20,6 @@ GROUPS = (
     ("kernels", ("numba-fused",)),
 )
 
-ACCURACY = "ulp_accuracy"  # the graded property whose grade the grid shows
 REASON_CHARS = 72  # a grid cell's reason is cut here; the whole reason is its title and in the details
 
 
@@ -66,19 +65,19 @@ def short_reason(reason: str, limit: int = REASON_CHARS) -> str:
 
 
 def accuracy_grade(cert: dict) -> tuple[str, str]:
-    """(short, full): the accuracy grade per dtype, worst first, e.g. ('B/A', 'ulp_accuracy: B on
-    float16, bfloat16; A on float32, float64'); ('', '') where the op has no graded accuracy."""
-    entry = next((p for p in cert["properties"] if p["name"] == ACCURACY), None)
-    if entry is None:
+    """(short, full): the worst accuracy level over the dtypes (suite.verdict.ACCURACY_LEVELS) and
+    every dtype's, e.g. ('faithful', 'accuracy: faithful on float16; correctly rounded on float64');
+    ('', '') where the certificate records none (a certificate from before schema 2.2)."""
+    from suite.verdict import ACCURACY_LEVELS, worst_level
+
+    levels = cert.get("accuracy_levels") or {}
+    if not levels:
         return "", ""
-    by_grade: dict[str, list[str]] = {}
-    for dtype, o in entry["dtypes"].items():
-        grade = o.get("grade") or ("?" if o["status"] == ERROR else "")
-        if grade:
-            by_grade.setdefault(grade, []).append(dtype)
-    grades = sorted(by_grade, reverse=True)  # F, C, B, A: the worst first
-    full = f"{ACCURACY}: " + "; ".join(f"{g} on {', '.join(by_grade[g])}" for g in grades) if grades else ""
-    return "/".join(grades), full
+    by_level: dict[str, list[str]] = {}
+    for dtype, level in levels.items():
+        by_level.setdefault(level, []).append(dtype)
+    ordered = sorted(by_level, key=ACCURACY_LEVELS.index, reverse=True)  # the worst first
+    return worst_level(levels), "accuracy: " + "; ".join(f"{lv} on {', '.join(by_level[lv])}" for lv in ordered)
 
 
 def bugs_for(cert: dict) -> list:
@@ -97,7 +96,8 @@ def grid_cell(cert: dict, link: str | None) -> dict:
     """What the grid shows for one certificate."""
     from suite.render_certificate import suite_errors
 
-    grade, grade_full = accuracy_grade(cert)
+    # the grade ranks what passes: a cell not certified shows its reason instead
+    grade, grade_full = accuracy_grade(cert) if cert["certified"] else ("", "")
     cell = {"verdict": cert["verdict"], "link": link, "grade": grade, "grade_full": grade_full, "reason": "", "reason_full": "",
             "more": 0, "property": "", "bugs": [], "class": "pass" if cert["certified"] else "fail"}
     errors = suite_errors(cert)
@@ -138,7 +138,8 @@ def _versions(row: dict) -> str:
 
 def grid_markdown(grid: dict, unavailable: dict[str, str]) -> list[str]:
     ops = grid["ops"]
-    lines = ["## Summary", "", "Verdict per implementation and op; the accuracy grade (`ulp_accuracy`, worst dtype first); "
+    lines = ["## Summary", "", "Verdict per implementation and op; the accuracy grade of the worst dtype (correctly rounded, "
+             "faithful, shifted-algorithm or certified tolerance: docs/error-analysis.md sec. 5); "
              "for one not certified, its first reason (the op's details have every one, and a defect found in the library "
              "links to its entry in Bugs found). Dtypes: f16 float16, bf16 bfloat16, f32 float32, f64 float64.", ""]
     lines += ["| implementation | " + " | ".join(ops) + " |", "|---" * (len(ops) + 1) + "|"]
@@ -175,8 +176,8 @@ def grid_html(grid: dict, unavailable: dict[str, str]) -> str:
     for name, reason in unavailable.items():
         parts.append(f"<tr data-impl=\"{escape(name)}\"><th class=\"impl\"><b>{escape(name)}</b></th>"
                      f"<td class=\"unavailable\" colspan=\"{len(ops)}\">unavailable: {escape(reason)}</td></tr>")
-    legend = ("<p class=\"legend\">Verdict per implementation and op, the accuracy grade (<code>ulp_accuracy</code>, worst "
-              "dtype first) and, for one not certified, its first reason: it links to the op's details, and <i>bug</i> to the "
+    legend = ("<p class=\"legend\">Verdict per implementation and op, the accuracy grade of the worst dtype "
+              "(correctly rounded, faithful, shifted-algorithm or certified tolerance) and, for one not certified, its first reason: it links to the op's details, and <i>bug</i> to the "
               "defect found in the library. Dtypes: f16 float16, bf16 bfloat16, f32 float32, f64 float64.</p>")
     return "\n".join(parts + ["</tbody></table>", legend])
 

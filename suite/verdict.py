@@ -102,3 +102,49 @@ def suite_errors_of(cert: dict) -> list[dict]:
         for dtype, o in p["dtypes"].items()
         if o["status"] == ERROR
     ]
+
+
+# The accuracy grade of what passes, best first (docs/error-analysis.md sec. 5): every measured output
+# the exact value correctly rounded; within one ULP (faithful); within what the shifted algorithm
+# reaches once the rounding of x - max is excused (ulp_accuracy's grade A); within the certified
+# tolerance only (a sound design: 16-bit intermediates, a streaming log-add-exp). OUTSIDE: a
+# property that compares with the exact value failed on the dtype.
+CORRECTLY_ROUNDED, FAITHFUL, SHIFTED, TOLERANCE, OUTSIDE = (
+    "correctly rounded", "faithful", "shifted-algorithm", "certified tolerance", "outside tolerance")
+ACCURACY_LEVELS = (CORRECTLY_ROUNDED, FAITHFUL, SHIFTED, TOLERANCE, OUTSIDE)
+# The required properties whose failure means an output outside the certified tolerance.
+TOLERANCE_PROPERTIES = ("definition", "normwise_bound", "regime_masks", "regime_ties", "regime_binades",
+                        "regime_class_ids", "regime_tiles", "regime_temperatures")
+
+
+def accuracy_levels(cert: dict) -> dict[str, str]:
+    """The accuracy level per dtype run, from the outcomes of ulp_accuracy (the plain ULP error on
+    well-scaled rows and its grade), low_precision_rounding (16-bit outputs: how many misrounded) and
+    the properties that compare with the exact value; a dtype with no accuracy measurement (an op
+    without a normwise model, temperature_softmax) is at most TOLERANCE."""
+    from suite.runner import FAIL, PASS
+
+    by_name = {p["name"]: p.get("dtypes", {}) for p in cert.get("properties", [])}
+    levels = {}
+    for dtype in cert.get("dtypes", []):
+        if any(by_name.get(name, {}).get(dtype, {}).get("status") == FAIL for name in TOLERANCE_PROPERTIES):
+            levels[dtype] = OUTSIDE
+            continue
+        ulp = by_name.get("ulp_accuracy", {}).get(dtype, {})
+        rounding = by_name.get("low_precision_rounding", {}).get(dtype, {})
+        if ulp.get("status") != PASS:
+            levels[dtype] = TOLERANCE
+            continue
+        worst = (ulp.get("stats") or {}).get("max_ulp.graded", float("inf"))
+        if rounding.get("status") == PASS:  # 16-bit: every output counted, not only the worst
+            exact = rounding.get("grade") == "correctly rounded"
+        else:
+            exact = worst <= 0.5
+        levels[dtype] = (CORRECTLY_ROUNDED if exact else FAITHFUL if worst < 1 else
+                         SHIFTED if ulp.get("grade") == "A" else TOLERANCE)
+    return levels
+
+
+def worst_level(levels: dict[str, str]) -> str:
+    """The worst of the levels (the one a column is graded by), "" where there are none."""
+    return max(levels.values(), key=ACCURACY_LEVELS.index, default="")

@@ -27,16 +27,18 @@ def check_regime(ctx, regime: regimes.Regime) -> None:
     plan = ctx.size_plan
     for table in regimes.tables(regime, ctx.op, ctx.dtype, budget=plan.budget, max_rows=plan.max_rows):
         case = Case(ctx.op, table.x, -1, table.targets, table.temperature)
-        _check_table(ctx, case, f"{ctx.op}(x), {regime.name} regime: {table.pattern}, {table.size_class} rows")
+        outputs = _check_table(ctx, case, f"{ctx.op}(x), {regime.name} regime: {table.pattern}, {table.size_class} rows")
         ctx.count(f"rows.{regime.name}.{table.pattern}.{table.size_class}", table.x.shape[0])
+        ctx.count(f"outputs.{regime.name}.{table.pattern}.{table.size_class}", outputs)
 
 
-def _check_table(ctx, case: Case, what: str) -> None:
+def _check_table(ctx, case: Case, what: str) -> int:
+    """Check every output of the case's call; return how many were checked."""
     out = case.run(ctx)
     exact, bound = exact_in_dtype(case, ctx.dtype), case.bound(ctx.dtype)
     close = within(out, exact, bound, ctx.dtype)
     if np.all(close):
-        return
+        return out.size
     rows = close if OPS[ctx.op].reduces else np.all(close, axis=-1)
     first = int(np.argmin(rows))
     alone = _row(case, first)
