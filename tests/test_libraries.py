@@ -40,6 +40,9 @@ LIBRARIES = {
     "openvino": (("openvino", "onnx"), "openvino"),
     "tinygrad": (("tinygrad",), "tinygrad"),
     "mlx": (("mlx",), "mlx"),
+    # Liger-Kernel's Triton kernels: its findings are pinned in tests/test_liger.py (the interpreter
+    # needs TRITON_INTERPRET before Triton is imported, so they run in a process of their own)
+    "liger-kernel": (("liger_kernel", "triton", "torch"), "liger"),
 }
 
 
