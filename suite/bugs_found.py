@@ -487,6 +487,23 @@ BUGS = [
         env=INTERPRET,
     ),
     Bug(
+        key="liger-cross-entropy-float64-in-float32",
+        library="liger_kernel",
+        title="Liger-Kernel's LigerCrossEntropyFunction returns float64 losses computed in float32: its kernel casts every "
+        "logit to float32 (\"Ensure float32 precision for softmax calculation\"), so a float64 loss has float32's relative "
+        "error, about 1e-8, where float64's rounding allows about 1e-16",
+        code=LIGER_HEAD + (
+            "x = torch.tensor([[0.1, 0.2, 0.3]], dtype=torch.float64, device=dev)\n"
+            "got = CE.apply(x, torch.tensor([0], device=dev), None, -100, 0.0, 0.0, \"none\", None)[0].cpu().numpy()"
+        ),
+        exact="from suite import oracle\nexact = oracle.cross_entropy(np.array([[0.1, 0.2, 0.3]]), np.array([0]))",
+        found_by="definition and the accuracy properties, cross_entropy, float64",
+        seen_with=LIGER_SEEN,
+        searched="by design for the training dtypes (bfloat16, float16, float32); float64 is not refused",
+        rtol=1e-12,  # float32 accuracy is the defect: 1e-3 would call it fixed
+        env=INTERPRET,
+    ),
+    Bug(
         key="liger-cross-entropy-zeroes-ignored-rows",
         library="liger_kernel",
         title="Liger-Kernel's LigerCrossEntropyFunction zeroes the caller's logits in every row whose target is ignore_index, "
