@@ -15,8 +15,10 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
+from suite import oracle
 from suite.adapter import builtin
 from suite.certify import builtin_request, certify_many
 from suite.runner import FAIL, PASS
@@ -65,6 +67,9 @@ PROBE = textwrap.dedent("""
     loss = CE.apply(x, torch.tensor([-100, 0], device=dev), None, -100, 0.0, 0.0, "mean", None)[0]
     seen["untracked_logits_after_ignore"] = x.cpu().tolist()
     seen["loss_with_ignored_row"] = loss.item()
+    x = torch.tensor([[0.1, 0.2, 0.3]], dtype=torch.float64, device=dev)
+    seen["float64_loss"] = CE.apply(x, torch.tensor([0], device=dev), None, -100, 0.0, 0.0, "none", None)[0].item()
+    seen["float64_softmax"] = LigerSoftmaxFunction.apply(x)[0, 0].item()
     print(json.dumps(seen))
 """)
 
@@ -114,6 +119,14 @@ def test_liger_cross_entropy_zeroes_ignored_rows_of_untracked_logits(seen):
     _fixed(after[0] != [1.0, 2.0, 3.0], "leaves ignored rows alone")
     assert after == [[0.0, 0.0, 0.0], [4.0, 5.0, 6.0]]
     assert seen["loss_with_ignored_row"] == pytest.approx(2.407606, abs=1e-5)  # the loss itself is right
+
+
+def test_liger_cross_entropy_computes_float64_in_float32(seen):
+    exact = float(oracle.cross_entropy(np.array([[0.1, 0.2, 0.3]]), np.array([0]))[0])
+    error = abs(seen["float64_loss"] - exact) / exact
+    _fixed(error > 1e-12, "computes float64 losses in float64")
+    assert 1e-9 < error < 1e-6  # float32's rounding
+    assert seen["float64_softmax"] == pytest.approx(float(oracle.softmax(np.array([0.1, 0.2, 0.3]))[0]), rel=1e-14)  # float64
 
 
 @pytest.fixture(scope="module")
