@@ -86,7 +86,7 @@ def _marks(name: str, op: str, prop, dtype: str):
 # Third-party libraries' own columns (implementations/*_ops.py, optional extras): their defects are
 # pinned in tests/test_libraries.py and reported by softmax-suite run and the published matrix; the
 # battery is the suite's regression test of its own built-ins and references, so it skips them.
-LIBRARY_COLUMNS = ("onnxruntime", "tensorflow", "openvino", "tinygrad", "paddle", "mlx")
+LIBRARY_COLUMNS = ("onnxruntime", "tensorflow", "openvino", "tinygrad", "paddle", "mlx", "liger-kernel")
 # Columns whose kernels run under an emulator without a GPU (Triton's interpreter: seconds a call
 # at kernel scale); tests/test_triton.py certifies them at a bounded cost.
 EMULATED_COLUMNS = ("triton-softmax",)

@@ -356,6 +356,8 @@ def _other_backends(adapter, op: str):
             continue
         if backends.emulated(other.backend, other.device) is not None:
             continue  # its kernels need a worker of their own (TRITON_INTERPRET) and seconds a call
+        if other.own_worker:
+            continue  # a library's column (liger-kernel on cuda) is certified, never a reference; it runs apart
         if op in other.ops and "float64" in other.dtypes and other.available:
             found.append(other)
     return found
