@@ -107,11 +107,40 @@ BUGS = [
             "from suite import oracle\n"
             "exact = oracle.temperature_softmax(np.full((64,), 3.36879526214505e38, dtype=np.float32), 1.984375)"
         ),
-        found_by="definition and finite_outputs, temperature_softmax, float32 and float64, regime 'extreme'",
+        found_by="definition and finite_outputs, temperature_softmax, float32 and float64, regime 'extreme'; at every "
+        "seed regime_binades (three equal float32 logits -2.4756156e10 at t = 3 give NaN under jit, uniform eagerly)",
         seen_with="jax 0.10.2, jaxlib 0.10.2 (CPU)",
         link="https://github.com/openxla/xla/pull/44738",
         searched="the XLA pull request for jax-ml/jax#38609 (closed, not merged): XLA recomputes x * (1/t) in both "
         "softmax fusions and the rounding residual overflows exp",
+    ),
+    Bug(
+        key="jax-float16-logsumexp-wide-overflow",
+        library="jax",
+        title="jax.nn.logsumexp of 65537 float16 zeros is inf, not log(65537) = 11.09: XLA on the CPU holds the sum "
+        "of the exponentials in float16, where it overflows past 65504 (log_softmax -inf and cross-entropy inf alike)",
+        code="import jax\ngot = np.asarray(jax.nn.logsumexp(np.zeros((65537,), dtype=np.float16)))",
+        exact="from suite import oracle\nexact = oracle.logsumexp(np.zeros((65537,), dtype=np.float16))",
+        found_by="regime_ties (all equal, wide rows) and regime_binades (gap binade, wide rows), logsumexp, log_softmax "
+        "and cross_entropy, float16, at every seed",
+        seen_with="jax 0.10.2, jaxlib 0.10.2 (CPU)",
+        link=None,
+        searched="jax-ml/jax issues searched 2026-12-08 for float16 logsumexp overflow: none found; "
+        "google-research/last#43 fixes the same overflow in its own float16 log-semiring sums",
+    ),
+    Bug(
+        key="torch-float16-logsumexp-wide-overflow",
+        library="torch",
+        title="torch.logsumexp of 65537 float16 zeros on the CPU is inf, not log(65537) = 11.09: the sum of the "
+        "exponentials is held in float16, where it overflows past 65504 (log_softmax -inf and F.cross_entropy inf alike)",
+        code="import torch\ngot = torch.logsumexp(torch.zeros(65537, dtype=torch.float16), 0).numpy()",
+        exact="from suite import oracle\nexact = oracle.logsumexp(np.zeros((65537,), dtype=np.float16))",
+        found_by="regime_ties (all equal, wide rows) and regime_binades (gap binade, wide rows), logsumexp, log_softmax "
+        "and cross_entropy, float16, at every seed",
+        seen_with="torch 2.13.0+cpu",
+        link=None,
+        searched="pytorch/pytorch issues searched 2026-12-08: #158310 (LogSoftmax -inf on the CPU in float16, closed) "
+        "has another trigger; none for a wide row's sum",
     ),
     Bug(
         key="jax-categorical-bfloat16-bias",
@@ -515,8 +544,8 @@ BUGS = [
             "got = x.cpu().numpy()  # [[0, 0, 0], [4, 5, 6]]"
         ),
         exact="exact = np.array([[1., 2., 3.], [4., 5., 6.]], dtype=np.float32)  # the caller's logits, unmodified",
-        found_by="reading the kernel while writing the column (input_unmodified calls the plain form, which ignores no row); "
-        "the column's tests pin it",
+        found_by="reading the kernel while writing the column; input_unmodified now also calls with the declared options "
+        "(the zoo's ce_ignored_rows_zeroed is killed by it; on Liger its tracked-input check fails first)",
         seen_with=LIGER_SEEN,
         searched="linkedin/Liger-Kernel issues and pull requests: none found",
         env=INTERPRET,

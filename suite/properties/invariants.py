@@ -73,11 +73,19 @@ def output_contract(ctx):
 @prop(*ALL_OPS)
 def input_unmodified(ctx):
     """x after the call equals x before it: the op does not write into its input, also when x
-    requires grad (a fused kernel may store its gradient in the input then, as training calls it)."""
+    requires grad (a fused kernel may store its gradient in the input then, as training calls it),
+    and for cross_entropy with the options the target declares (a kernel may zero the rows whose
+    target is ignore_index)."""
     case = draw_case(ctx)
     case.run(ctx, check_unmodified=True)
     if ctx.adapter.differentiable and backends.get(ctx.adapter.backend).tracked is not None:
         case.run(ctx, check_unmodified=True, tracked=True)
+    from suite.properties.options import declared, draw_options
+
+    supported = declared(ctx)
+    if supported and case.targets is not None and case.x.ndim == 2 and case.x.size:
+        targets, options = draw_options(ctx, case.x, case.targets, supported)
+        ctx.call(case.x, targets, check_unmodified=True, **options)
 
 
 @prop(*ALL_OPS)
