@@ -555,11 +555,24 @@ def softmax_envelope(z: np.ndarray, radius: np.ndarray, axis: int = -1) -> tuple
         m = np.where(np.isfinite(top), top, 0.0)
         e_lo = np.where(finite, np.exp(lo_z - m), 0.0)
         e_hi = np.where(finite, np.exp(hi_z - m), 0.0)
-        rest_lo = np.maximum(np.sum(e_lo, axis=axis, keepdims=True) - e_lo, 0.0)
-        rest_hi = np.maximum(np.sum(e_hi, axis=axis, keepdims=True) - e_hi, 0.0)
+        rest_lo, rest_hi = _sum_of_the_others(e_lo, axis), _sum_of_the_others(e_hi, axis)
         s_hi = np.where(finite, e_hi / (e_hi + rest_lo), 0.0)
         s_lo = np.where(finite, e_lo / (e_lo + rest_hi), 0.0)
     return np.nan_to_num(s_lo, nan=0.0), np.nan_to_num(s_hi, nan=1.0)
+
+
+def _sum_of_the_others(e: np.ndarray, axis: int) -> np.ndarray:
+    """sum_{j != i} e_j for every i (e >= 0). total - e_i loses every digit where e_i dominates the
+    row (1 + 7e-38 - 1 = 0), so the largest entry's is summed afresh with itself left out; for
+    every other entry total - e_i keeps its relative accuracy (the largest entry stays in it)."""
+    rest = np.maximum(np.sum(e, axis=axis, keepdims=True) - e, 0.0)
+    if e.shape[axis] == 0:
+        return rest
+    top = np.expand_dims(np.argmax(e, axis=axis), axis)
+    others = e.copy()
+    np.put_along_axis(others, top, 0.0, axis=axis)
+    np.put_along_axis(rest, top, np.sum(others, axis=axis, keepdims=True), axis=axis)
+    return rest
 
 
 def temperature_softmax(x: np.ndarray, temperature: float, dtype: str, axis: int = -1) -> np.ndarray:

@@ -76,8 +76,10 @@ def widths(size_class: str, budget: int) -> tuple[int, ...]:
 
 def rows_for(size_class: str, n: int, budget: int, max_rows: int | None) -> int:
     """Rows of one table of width ``n``: a function of the width alone (shapes are shared by regimes)."""
-    least = {"short": SHORT_ROWS, "medium": MEDIUM_LEAST_ROWS, "wide": 1}[size_class]
-    rows = max(least, ELEMENTS_PER_WIDTH // n)
+    if size_class == "short":
+        rows = SHORT_ROWS
+    else:
+        rows = max(MEDIUM_LEAST_ROWS if size_class == "medium" else 1, ELEMENTS_PER_WIDTH // n)
     return min(rows, EMULATED_ROWS) if max_rows is not None else rows
 
 
@@ -168,9 +170,13 @@ def _binade_bounds(dtype: str) -> tuple[int, int]:
 def _binades(dtype: str):
     def magnitude(rng, rows, n):
         """The row's maximum in binade e (either sign), e cycling over every normal binade of the
-        dtype; the other entries up to 4 below it."""
+        dtype (over the short tables together for float64); the other entries up to 4 below it."""
         low, high = _binade_bounds(dtype)
-        e = np.resize(np.arange(low, high + 1), rows)
+        count = high - low + 1
+        # one binade per row; where a table has fewer rows than binades (float64: 2046), every
+        # step-th binade from an offset that the width sets, so that odd and even widths share them out
+        step = -(-count // rows)
+        e = low + (np.arange(rows) * step + n) % count
         top = rng.choice([-1.0, 1.0], rows) * np.exp2(e + rng.uniform(0, 1, rows))
         return top[:, None] - rng.uniform(0, 4, (rows, n)) * (np.arange(n) > 0)
 
@@ -206,7 +212,9 @@ def _scaled_by(temperature: float):
 
 def default_inputs(op: str, pattern: str, x: np.ndarray, rng: np.random.Generator) -> dict:
     """Targets on an unmasked class of each row (K - 1 where it is unmasked, every fourth row), and
-    temperature 1 (the temperature regime varies it)."""
+    temperature 3, which divides inexactly (the temperatures regime varies it): the other regimes'
+    logits, up to near r_max, then meet a real division (an XLA fusion of x / T into softmax
+    returned NaN for logits near r_max)."""
     from suite.ops import OPS
 
     names = OPS[op].inputs[1:]
@@ -214,7 +222,7 @@ def default_inputs(op: str, pattern: str, x: np.ndarray, rng: np.random.Generato
     if "targets" in names:
         values["targets"] = _unmasked_targets(x, rng)
     if "temperature" in names:
-        values["temperature"] = 1.0
+        values["temperature"] = DEFAULT_TEMPERATURE
     return values
 
 
@@ -266,6 +274,7 @@ class Regime:
 
 
 TEMPERATURES = (1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0, 1e3)
+DEFAULT_TEMPERATURE = 3.0
 TAIL_GROUPS = {"K - 1": None, "tail of 8": 8, "tail of 16": 16, "tail of 32": 32}
 
 

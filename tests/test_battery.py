@@ -51,10 +51,11 @@ LIBRARY_FINDINGS = {
     ("jax", "temperature_softmax"): (
         ("float32", "float64", "bfloat16"),
         {"definition", "finite_outputs", "in_unit_interval", "sums_to_one", "shift_invariance", "nan_propagation",
-         "masked_entries", "grad_closed_form"},
+         "masked_entries", "grad_closed_form", "regime_binades"},
         "jax.nn.softmax(x / t) under one jax.jit: XLA fuses the division into softmax and returns NaN for "
-        "logits near r_max (tests/test_found_bugs.py; jax-workarounds divides in its own jit), in bfloat16 at "
-        "65537 rows (masked_entries' widest pass: rows near 8.4e37, t = 3); " + JITTED_TEMPERATURE_BACKWARD,
+        "large logits (tests/test_found_bugs.py; jax-workarounds divides in its own jit): near r_max, in bfloat16 at "
+        "65537 rows (masked_entries' widest pass: rows near 8.4e37, t = 3), and for three equal float32 logits "
+        "-2.4756156e10 at t = 3 (regime_binades, at every seed); " + JITTED_TEMPERATURE_BACKWARD,
     ),
     ("jax-workarounds", "temperature_softmax"): (("bfloat16",), {"grad_closed_form"}, JITTED_TEMPERATURE_BACKWARD),
     ("jax", "gumbel_max"): (
