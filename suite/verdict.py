@@ -119,7 +119,7 @@ TOLERANCE_PROPERTIES = ("definition", "normwise_bound", "regime_masks", "regime_
 
 def accuracy_levels(cert: dict) -> dict[str, str]:
     """The accuracy level per dtype run, from the outcomes of ulp_accuracy (the plain ULP error on
-    well-scaled rows and its grade), low_precision_rounding (16-bit outputs: how many misrounded) and
+    well-scaled rows and its grade), low_precision_rounding (16-bit outputs: whether any misrounded) and
     the properties that compare with the exact value; a dtype with no accuracy measurement (an op
     without a normwise model, temperature_softmax) is at most TOLERANCE."""
     from suite.runner import FAIL, PASS
@@ -136,10 +136,8 @@ def accuracy_levels(cert: dict) -> dict[str, str]:
             levels[dtype] = TOLERANCE
             continue
         worst = (ulp.get("stats") or {}).get("max_ulp.graded", float("inf"))
-        if rounding.get("status") == PASS:  # 16-bit: every output counted, not only the worst
-            exact = rounding.get("grade") == "correctly rounded"
-        else:
-            exact = worst <= 0.5
+        # 16-bit outputs: low_precision_rounding's own examples must all be correctly rounded too
+        exact = worst <= 0.5 and (rounding.get("status") != PASS or rounding.get("grade") == "correctly rounded")
         levels[dtype] = (CORRECTLY_ROUNDED if exact else FAITHFUL if worst < 1 else
                          SHIFTED if ulp.get("grade") == "A" else TOLERANCE)
     return levels
