@@ -32,8 +32,10 @@ PROBABILITY_OPS = names(lambda op: PROBABILITIES in op.traits)
 def exact_in_dtype(case: Case, dtype: str) -> np.ndarray:
     """The exact result, with values that round past r_max replaced by the infinity they round to."""
     exact = case.exact()
+    # the threshold of a narrower dtype is a float64 number: compared as one, not in x87 long double
+    threshold = dt.overflow_threshold(dtype) if dtype == "float64" else float(dt.overflow_threshold(dtype))
     with np.errstate(invalid="ignore"):
-        return np.where(np.abs(exact) >= dt.overflow_threshold(dtype), np.sign(exact) * np.inf, exact)
+        return np.where(np.abs(exact) >= threshold, np.sign(exact) * np.inf, exact)
 
 
 def masked_prefix(x: np.ndarray, axis: int) -> np.ndarray:
