@@ -457,6 +457,28 @@ BUGS = [
         env=INTERPRET,
     ),
     Bug(
+        key="liger-softmax-second-derivative-dropped",
+        library="liger_kernel",
+        title="Liger-Kernel's LigerSoftmaxFunction drops second derivatives silently: with create_graph=True its backward "
+        "(a Triton kernel, not marked once_differentiable) returns a gradient with no grad_fn, so a loss built on the "
+        "gradient (a gradient penalty) loses its second-order term instead of raising",
+        code=LIGER_HEAD + (
+            "x = torch.tensor([[0., 1.]], dtype=torch.float64, device=dev, requires_grad=True)\n"
+            "g, = torch.autograd.grad(LigerSoftmaxFunction.apply(x)[0, 0], x, create_graph=True)  # g.grad_fn is None\n"
+            "got = torch.autograd.grad((g * x).sum(), x)[0].cpu().numpy()  # g alone: [[0.197, -0.197]]"
+        ),
+        exact=(
+            "from suite import oracle\nx = np.array([0., 1.])\ns = oracle.softmax(x).astype(np.float64)\n"
+            "J = np.diag(s) - np.outer(s, s)  # ds_a / dx_k\n"
+            "g = s[0] * (np.eye(2)[0] - s)\ndg = np.outer(np.eye(2)[0] - s, J[0]) - s[0] * J  # dg_j / dx_k\n"
+            "exact = (g + x @ dg)[None, :]  # d sum(g * x) / dx"
+        ),
+        found_by="grad_finite_differences (gradgradcheck: the numerical second derivative is not zero), softmax, float64",
+        seen_with=LIGER_SEEN,
+        searched="linkedin/Liger-Kernel issues and pull requests: none found",
+        env=INTERPRET,
+    ),
+    Bug(
         key="liger-cross-entropy-non-contiguous-gradient",
         library="liger_kernel",
         title="Liger-Kernel's LigerCrossEntropyFunction returns the logits as their gradient for non-contiguous logits (a "
@@ -520,13 +542,15 @@ BUGS = [
         library="liger_kernel",
         title="Liger-Kernel's LigerCrossEntropyFunction returns float64 losses computed in float32: its kernel casts every "
         "logit to float32 (\"Ensure float32 precision for softmax calculation\"), so a float64 loss has float32's relative "
-        "error, about 1e-8, where float64's rounding allows about 1e-16",
+        "error, about 1e-8, where float64's rounding allows about 1e-16, and a float64 logit past float32's range "
+        "(1.78e308 alone, exact loss 0) gives NaN; its gradients too",
         code=LIGER_HEAD + (
             "x = torch.tensor([[0.1, 0.2, 0.3]], dtype=torch.float64, device=dev)\n"
             "got = CE.apply(x, torch.tensor([0], device=dev), None, -100, 0.0, 0.0, \"none\", None)[0].cpu().numpy()"
         ),
         exact="from suite import oracle\nexact = oracle.cross_entropy(np.array([[0.1, 0.2, 0.3]]), np.array([0]))",
-        found_by="definition and the accuracy properties, cross_entropy, float64",
+        found_by="every value and gradient property of cross_entropy in float64 (definition, finite_outputs, grad_closed_form, "
+        "cross_entropy_options, the regimes, ...)",
         seen_with=LIGER_SEEN,
         searched="by design for the training dtypes (bfloat16, float16, float32); float64 is not refused",
         rtol=1e-12,  # float32 accuracy is the defect: 1e-3 would call it fixed

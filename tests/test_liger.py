@@ -70,6 +70,10 @@ PROBE = textwrap.dedent("""
     x = torch.tensor([[0.1, 0.2, 0.3]], dtype=torch.float64, device=dev)
     seen["float64_loss"] = CE.apply(x, torch.tensor([0], device=dev), None, -100, 0.0, 0.0, "none", None)[0].item()
     seen["float64_softmax"] = LigerSoftmaxFunction.apply(x)[0, 0].item()
+    x = torch.tensor([[0., 1.]], dtype=torch.float64, device=dev, requires_grad=True)
+    g, = torch.autograd.grad(LigerSoftmaxFunction.apply(x)[0, 0], x, create_graph=True)
+    seen["second_order_tracked"] = g.grad_fn is not None
+    seen["second_order"] = torch.autograd.grad((g * x).sum(), x)[0].cpu().tolist()
     print(json.dumps(seen))
 """)
 
@@ -127,6 +131,12 @@ def test_liger_cross_entropy_computes_float64_in_float32(seen):
     _fixed(error > 1e-12, "computes float64 losses in float64")
     assert 1e-9 < error < 1e-6  # float32's rounding
     assert seen["float64_softmax"] == pytest.approx(float(oracle.softmax(np.array([0.1, 0.2, 0.3]))[0]), rel=1e-14)  # float64
+
+
+def test_liger_softmax_drops_second_derivatives(seen):
+    _fixed(not seen["second_order_tracked"], "tracks its backward for second derivatives")
+    assert seen["second_order"][0] == pytest.approx([0.196612, -0.196612], abs=1e-6)  # the first-order term alone
+    # exact: [0.105754, -0.105754] (suite/bugs_found.py, liger-softmax-second-derivative-dropped)
 
 
 @pytest.fixture(scope="module")
