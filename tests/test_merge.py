@@ -40,7 +40,8 @@ def test_two_machines_give_two_labelled_columns_with_links(cert, tmp_path, capsy
     assert "unavailable: x" not in md  # covered by a certificate
     # the summary grid: versions and device with each implementation, the verdict linked to its certificate
     assert "| **numpy-reference (cpu on ci-runner)** (references)<br>numpy " in md and "<br>cpu (" in md
-    assert "| **[certified](../cpu/numpy-reference/logsumexp/index.html)** |" in md
+    # with its accuracy grade: definition passed, nothing graded finer (docs/error-analysis.md sec. 5.1)
+    assert "| **[certified](../cpu/numpy-reference/logsumexp/index.html)**, certified tolerance |" in md
 
 
 def test_the_published_page_names_no_machine_path(cert, tmp_path, monkeypatch):
