@@ -46,7 +46,10 @@ ELEMENTS_PER_WIDTH = 2**16
 # Enough rows for every special mask length of a medium width (3 per power of two below 4096, and two more).
 MEDIUM_LEAST_ROWS = 64
 EMULATED_ROWS = 64
-SIZE_CLASSES = ("short", "medium", "wide")
+# The many-rows size class (the gradients regime): 65537 rows of 3 classes, past a CUDA grid's 65535.
+MANY_ROWS_WIDTHS = (3,)
+MANY_ROWS = 65537
+SIZE_CLASSES = ("short", "medium", "wide", "many")
 # The power statement's miss probability.
 MISS_PROBABILITY = 1e-6
 
@@ -70,7 +73,7 @@ class Table:
 
 
 def widths(size_class: str, budget: int) -> tuple[int, ...]:
-    menu = {"short": SHORT_WIDTHS, "medium": MEDIUM_WIDTHS, "wide": WIDE_WIDTHS}[size_class]
+    menu = {"short": SHORT_WIDTHS, "medium": MEDIUM_WIDTHS, "wide": WIDE_WIDTHS, "many": MANY_ROWS_WIDTHS}[size_class]
     return tuple(n for n in menu if n <= budget)
 
 
@@ -78,6 +81,8 @@ def rows_for(size_class: str, n: int, budget: int, max_rows: int | None) -> int:
     """Rows of one table of width ``n``: a function of the width alone (shapes are shared by regimes)."""
     if size_class == "short":
         rows = SHORT_ROWS
+    elif size_class == "many":
+        rows = MANY_ROWS if MANY_ROWS * n <= budget else max(1, budget // n)
     else:
         rows = max(MEDIUM_LEAST_ROWS if size_class == "medium" else 1, ELEMENTS_PER_WIDTH // n)
     return min(rows, EMULATED_ROWS) if max_rows is not None else rows
@@ -307,6 +312,11 @@ def _temperatures(dtype):
     return {f"T={t:g}": _scaled_by(t) for t in TEMPERATURES}
 
 
+def _gradients(dtype):
+    magnitude, _ = _binades(dtype)
+    return {"max binade": magnitude, "prefix": mask_prefix}
+
+
 REGIMES = {
     r.name: r
     for r in (
@@ -318,6 +328,11 @@ REGIMES = {
                _tiles, size_classes=("short",), tiles=True),
         Regime("temperatures", "temperatures from 1e-3 to 1e3, with gaps between logits of the order of T",
                _temperatures, _temperature_inputs, size_classes=("short", "medium")),
+        # The backward passes: every binade of the maximum and prefix masks, at 3 and 33 classes of
+        # 1024 rows and at 65537 rows of 3 (past a CUDA grid's 65535; a jitted VJP of softmax(x / t)
+        # gave NaN near bfloat16's r_max at 65537 rows and not at 1024).
+        Regime("gradients", "vector-Jacobian products on every binade of the maximum and on prefix masks, "
+               "up to 65537 rows", _gradients, size_classes=("short", "many")),
     )
 }
 

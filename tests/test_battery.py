@@ -42,7 +42,8 @@ PRECISION_FREE = {"output_contract", "input_unmodified", "finite_outputs", "in_u
 # The backward of softmax(x / t) under one jax.jit (a jitted training step; the suite's VJP glue jits
 # the pullback): NaN gradients at logits near bfloat16's r_max, seen at 65537 rows and not at 1024,
 # whatever jit the forward's division sits in (jax.lax.optimization_barrier does not help); eager
-# jax.vjp is right. Found by grad_closed_form's widest pass (65537 rows).
+# jax.vjp is right. Found by grad_closed_form's widest pass (65537 rows) and, at every seed, by
+# regime_gradients' 65537-row table (bfloat16 row maxima in every binade, t = 3).
 JITTED_TEMPERATURE_BACKWARD = (
     "jax.jit of the VJP of jax.nn.softmax(x / t) gives NaN gradients for bfloat16 logits near r_max at 65537 rows "
     "(x = 3.35e38, t = 728.5: eager jax.vjp gives 0.0058; at 1024 rows the jitted one does too)"
@@ -51,13 +52,13 @@ LIBRARY_FINDINGS = {
     ("jax", "temperature_softmax"): (
         ("float32", "float64", "bfloat16"),
         {"definition", "finite_outputs", "in_unit_interval", "sums_to_one", "shift_invariance", "nan_propagation",
-         "masked_entries", "grad_closed_form", "regime_binades"},
+         "masked_entries", "grad_closed_form", "regime_binades", "regime_gradients"},
         "jax.nn.softmax(x / t) under one jax.jit: XLA fuses the division into softmax and returns NaN for "
         "large logits (tests/test_found_bugs.py; jax-workarounds divides in its own jit): near r_max, in bfloat16 at "
         "65537 rows (masked_entries' widest pass: rows near 8.4e37, t = 3), and for three equal float32 logits "
         "-2.4756156e10 at t = 3 (regime_binades, at every seed); " + JITTED_TEMPERATURE_BACKWARD,
     ),
-    ("jax-workarounds", "temperature_softmax"): (("bfloat16",), {"grad_closed_form"}, JITTED_TEMPERATURE_BACKWARD),
+    ("jax-workarounds", "temperature_softmax"): (("bfloat16",), {"grad_closed_form", "regime_gradients"}, JITTED_TEMPERATURE_BACKWARD),
     ("jax", "gumbel_max"): (
         ("float16", "bfloat16"),
         {"gumbel_max_distribution"},

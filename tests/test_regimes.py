@@ -118,3 +118,14 @@ def test_tables_hold_no_value_past_the_dtype_range():
                 finite = t.x[np.isfinite(t.x)].astype(np.float64)
                 assert np.all(np.abs(finite) <= dt.largest(dtype))
                 assert not np.any(np.isposinf(t.x)) and not np.any(np.isnan(t.x.astype(np.float64)))
+
+
+def test_gradient_tables_reach_past_the_grid_limit():
+    """The gradients regime has a 65537-row table (of 3 classes) at the ci budget, and its
+    max-binade rows there visit every binade of bfloat16 (a jitted VJP gave NaN near r_max)."""
+    tables = _tables("gradients", dtype="bfloat16")
+    many = [t for t in tables if t.size_class == "many"]
+    assert {t.x.shape for t in many} == {(65537, 3)}
+    top = np.abs(next(t for t in many if t.pattern == "max binade").x.astype(np.float64)[:, 0])
+    low, high = regimes._binade_bounds("bfloat16")
+    assert {int(math.floor(math.log2(v))) for v in top} >= set(range(low, high + 1))

@@ -8,8 +8,8 @@ zero only when the cotangent is orthogonal to s, so a training loop still
 from-scratch frameworks (eriklindernoren/ML-From-Scratch#71, the diagonal-only
 x * (1 - x) derivative; pocketpy/cTensor#31, "the gradients weren't matching up
 with PyTorch"; mlpack/mlpack#2360 for log-softmax's backward).
-Must be caught by: grad_closed_form (and grad_finite_differences in float64);
-every forward property passes.
+Must be caught by: grad_closed_form and regime_gradients (and
+grad_finite_differences in float64); every forward property passes.
 """
 import torch
 
@@ -19,7 +19,7 @@ ZOO = [
         "op": "softmax",
         "backend": "torch",
         "dtypes": ["float32", "float64"],
-        "caught_by": ["grad_closed_form", "grad_finite_differences"],
+        "caught_by": ["grad_closed_form", "regime_gradients", "grad_finite_differences"],
     },
 ]
 

@@ -69,6 +69,12 @@ def _exact_and_bound(case: Case, g: np.ndarray, dtype: str):
     return case.record.vjp(*args, g, **kwargs), case.record.vjp_bound(*args, g, dtype, **kwargs)
 
 
+def check_vjp(ctx, case: Case, g: np.ndarray, what: str) -> np.ndarray:
+    """The VJP of ``case`` with cotangent ``g`` against the closed form within its bound (the
+    regime battery's gradients use this too)."""
+    return _check_against_closed_form(ctx, case, g, what)
+
+
 def _check_against_closed_form(ctx, case: Case, g: np.ndarray, what: str, view=None, grad=None) -> np.ndarray:
     grad = _vjp_case(ctx, case, g, view) if grad is None else grad
     exact, bound = _exact_and_bound(case, g, ctx.dtype)
