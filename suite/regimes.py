@@ -274,6 +274,8 @@ class Regime:
     patterns: Callable[[str], dict[str, Callable]]
     inputs: Callable[[str, str, np.ndarray, np.random.Generator], dict] = default_inputs
     size_classes: tuple[str, ...] = SIZE_CLASSES
+    # The short widths it uses, where not all of SHORT_WIDTHS (None: all).
+    short_widths: tuple[int, ...] | None = None
     # Rows past the emulated cap are the point (the tiles): one width, at TILE_ROWS, on an emulated device.
     tiles: bool = False
 
@@ -325,14 +327,15 @@ REGIMES = {
         Regime("binades", "every binade of the logits' magnitudes and of the gaps to the maximum", _magnitudes),
         Regime("class_ids", "class ids at K - 1 and in the last partial group of 8, 16 and 32", _class_ids, _class_id_inputs),
         Regime("tiles", "every row of a 4097-row batch: the first and last rows of tiles of 256, 1024 and 4096",
-               _tiles, size_classes=("short",), tiles=True),
+               _tiles, size_classes=("short",), short_widths=TILE_WIDTHS, tiles=True),
         Regime("temperatures", "temperatures from 1e-3 to 1e3, with gaps between logits of the order of T",
                _temperatures, _temperature_inputs, size_classes=("short", "medium")),
         # The backward passes: every binade of the maximum and prefix masks, at 3 and 33 classes of
-        # 1024 rows and at 65537 rows of 3 (past a CUDA grid's 65535; a jitted VJP of softmax(x / t)
-        # gave NaN near bfloat16's r_max at 65537 rows and not at 1024).
+        # 1024 rows (two widths: every backward pass is a compilation on JAX) and at 65537 rows of 3
+        # (past a CUDA grid's 65535; a jitted VJP of softmax(x / t) gave NaN near bfloat16's r_max
+        # at 65537 rows and not at 1024).
         Regime("gradients", "vector-Jacobian products on every binade of the maximum and on prefix masks, "
-               "up to 65537 rows", _gradients, size_classes=("short", "many")),
+               "up to 65537 rows", _gradients, size_classes=("short", "many"), short_widths=(3, 33)),
     )
 }
 
@@ -341,8 +344,10 @@ def tables(regime: Regime, op: str, dtype: str, *, budget: int, max_rows: int | 
     """The tables of ``regime`` for ``op`` in ``dtype``: one per (pattern, width), in size-class order."""
     for size_class in regime.size_classes:
         menu = widths(size_class, budget)
-        if regime.tiles:  # every row is a kernel instance on an emulated device: one width there
-            menu = TILE_WIDTHS[:1] if max_rows is not None else TILE_WIDTHS
+        if size_class == "short" and regime.short_widths is not None:
+            menu = regime.short_widths
+        if regime.tiles and max_rows is not None:  # every row is a kernel instance on an emulated device
+            menu = menu[:1]
         for n in menu:
             rows = TILE_ROWS if regime.tiles else rows_for(size_class, n, budget, max_rows)
             for pattern, build in regime.patterns(dtype).items():

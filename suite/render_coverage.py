@@ -137,7 +137,7 @@ def coverage_items(cert: dict) -> list[tuple[str, str]]:
 BATTERY_NOTE = (
     "the regime battery (suite/regimes.py): fixed tables of rows, the same at every seed, every output checked "
     "against the oracle within the certified tolerance. Per size class (short: 3 to 64 classes, medium: 65 to "
-    "4096, wide: 4097 to the size budget), the rows and outputs checked (the fewest over the dtypes run) and the "
+    "4096, wide: 4097 to the size budget, many: 65537 rows of 3 classes), the rows and outputs checked (the fewest over the dtypes run) and the "
     "power: a defect that affects at least 1 output in N of a (pattern, size class), placed independently of the "
     "table, is caught with probability at least 1 - 1e-6"
 )
@@ -181,14 +181,10 @@ def coverage_markdown(cert: dict) -> list[str]:
     if drawn:
         lines += [f"Examples and sizes: {SIZES_NOTE}.", "", "| property | examples | sizes drawn |", "|---|---:|---|"]
         lines += [f"| {name} | {ran} | {md_cell(sizes)} |" for name, ran, sizes in drawn] + [""]
-    header, rows = regime_table(cert)
-    if rows:
-        lines += [f"Regimes: {REGIME_NOTE}.", "", "| " + " | ".join(header) + " |", "|---|---|" + "---:|" * (len(header) - 2)]
-        lines += ["| " + " | ".join(rows_) + " |" for rows_ in rows] + [""]
-    header, rows = battery_table(cert)
-    if rows:
-        lines += [f"Regime battery: {BATTERY_NOTE}.", "", "| " + " | ".join(header) + " |", "|---|---|" + "---:|" * (len(header) - 2)]
-        lines += ["| " + " | ".join(r) + " |" for r in rows] + [""]
+    for title, note, (header, rows) in (("Regimes", REGIME_NOTE, regime_table(cert)), ("Regime battery", BATTERY_NOTE, battery_table(cert))):
+        if rows:
+            lines += [f"{title}: {note}.", "", "| " + " | ".join(header) + " |", "|---|---|" + "---:|" * (len(header) - 2)]
+            lines += ["| " + " | ".join(row) + " |" for row in rows] + [""]
     return lines
 
 
@@ -199,14 +195,10 @@ def coverage_html(cert: dict) -> str:
     if drawn:
         parts.append(f"<p>Examples and sizes: {escape(SIZES_NOTE)}.</p><table id=\"sizes-drawn\"><tr><th>property</th><th>examples</th><th>sizes drawn</th></tr>"
                      + "".join(f"<tr><td>{escape(n)}</td><td class=\"num\">{r}</td><td>{escape(v)}</td></tr>" for n, r, v in drawn) + "</table>")
-    header, rows = regime_table(cert)
-    if rows:
-        parts.append(f"<p>Regimes: {escape(REGIME_NOTE)}.</p><table id=\"regimes\"><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
-        parts += ["<tr>" + "".join(f"<td class=\"num\">{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
-        parts.append("</table>")
-    header, rows = battery_table(cert)
-    if rows:
-        parts.append(f"<p>Regime battery: {escape(BATTERY_NOTE)}.</p><table id=\"battery\"><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
-        parts += ["<tr>" + "".join(f"<td class=\"num\">{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
-        parts.append("</table>")
+    for title, note, table_id, (header, rows) in (("Regimes", REGIME_NOTE, "regimes", regime_table(cert)),
+                                                  ("Regime battery", BATTERY_NOTE, "battery", battery_table(cert))):
+        if rows:
+            parts.append(f"<p>{title}: {escape(note)}.</p><table id=\"{table_id}\"><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
+            parts += ["<tr>" + "".join(f"<td class=\"num\">{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
+            parts.append("</table>")
     return "\n".join(parts)

@@ -23,18 +23,22 @@ WITH_TARGETS = names(lambda op: "targets" in op.inputs)
 WITH_TEMPERATURE = names(lambda op: "temperature" in op.inputs)
 
 
-def check_regime(ctx, regime: regimes.Regime) -> None:
-    """Run every table of ``regime`` and check it; count the rows checked per pattern and size class."""
+def check_regime(ctx, regime: regimes.Regime, check=None) -> None:
+    """Run every table of ``regime`` through ``check(ctx, table, case, what)`` (default: the op's
+    outputs against the exact value), which returns how many outputs it checked; count the rows and
+    outputs checked per pattern and size class."""
+    check = check or _check_table
     plan = ctx.size_plan
     for table in regimes.tables(regime, ctx.op, ctx.dtype, budget=plan.budget, max_rows=plan.max_rows):
         case = Case(ctx.op, table.x, -1, table.targets, table.temperature)
-        outputs = _check_table(ctx, case, f"{ctx.op}(x), {regime.name} regime: {table.pattern}, {table.size_class} rows")
+        outputs = check(ctx, table, case, f"{regime.name} regime: {table.pattern}, {table.size_class} rows")
         ctx.count(f"rows.{regime.name}.{table.pattern}.{table.size_class}", table.x.shape[0])
         ctx.count(f"outputs.{regime.name}.{table.pattern}.{table.size_class}", outputs)
 
 
-def _check_table(ctx, case: Case, what: str) -> int:
+def _check_table(ctx, table: regimes.Table, case: Case, where: str) -> int:
     """Check every output of the case's call; return how many were checked."""
+    what = f"{ctx.op}(x), {where}"
     out = case.run(ctx)
     exact, bound = exact_in_dtype(case, ctx.dtype), case.bound(ctx.dtype)
     close = within(out, exact, bound, ctx.dtype)
@@ -111,15 +115,13 @@ def regime_gradients(ctx):
     """The VJP with a fixed cotangent equals the closed form within its bound (as grad_closed_form)
     on fixed tables: the row maximum in every binade of the dtype and prefix masks, at 3 and 33
     classes of 1024 rows and at 65537 rows of 3 classes."""
-    plan = ctx.size_plan
-    regime = regimes.REGIMES["gradients"]
-    for table in regimes.tables(regime, ctx.op, ctx.dtype, budget=plan.budget, max_rows=plan.max_rows):
-        if table.size_class == "short" and table.x.shape[1] not in (3, 33):
-            continue  # two short widths: every backward pass is a compilation on JAX
-        case = Case(ctx.op, table.x, -1, table.targets, table.temperature)
-        rng = regimes.generator(f"gradients:{table.pattern}:cotangent", ctx.op, ctx.dtype, table.x.shape[1])
-        g = regimes.rounded(rng.uniform(-10, 10, case.expected_shape()), ctx.dtype)
-        _show(ctx, case)
-        check_vjp(ctx, case, g, f"vjp of {ctx.op}(x), gradients regime: {table.pattern}, {table.size_class} rows")
-        ctx.count(f"rows.gradients.{table.pattern}.{table.size_class}", table.x.shape[0])
-        ctx.count(f"outputs.gradients.{table.pattern}.{table.size_class}", table.x.size)
+    check_regime(ctx, regimes.REGIMES["gradients"], _check_vjp_table)
+
+
+def _check_vjp_table(ctx, table: regimes.Table, case: Case, where: str) -> int:
+    """The VJP of the case with a fixed cotangent in [-10, 10]; return how many entries were checked."""
+    rng = regimes.generator(f"gradients:{table.pattern}:cotangent", ctx.op, ctx.dtype, table.x.shape[1])
+    g = regimes.rounded(rng.uniform(-10, 10, case.expected_shape()), ctx.dtype)
+    _show(ctx, case)
+    check_vjp(ctx, case, g, f"vjp of {ctx.op}(x), {where}")
+    return table.x.size
