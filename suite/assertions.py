@@ -20,7 +20,7 @@ def assert_within(ctx, got: np.ndarray, expected: np.ndarray, bound: np.ndarray,
     error reaches past the threshold, and -inf must still meet -inf.
     ``what`` names the expression being checked, e.g. ``softmax(x)``.
     """
-    wide = _comparison_type(ctx.dtype)
+    wide = comparison_type(ctx.dtype)
     got_wide, expected_wide = np.asarray(got).astype(wide), np.asarray(expected).astype(wide)
     if got_wide.shape != expected_wide.shape:
         ctx.fail(f"out.shape={got_wide.shape}, but should be {expected_wide.shape} [{what}]", expected_wide.shape, got_wide.shape)
@@ -43,11 +43,11 @@ def assert_within(ctx, got: np.ndarray, expected: np.ndarray, bound: np.ndarray,
 def within(got: np.ndarray, expected: np.ndarray, bound: np.ndarray, dtype: str) -> np.ndarray:
     """Per entry, what :func:`assert_within` checks: |got - expected| <= bound after saturation,
     or both NaN (shapes must match)."""
-    wide = _comparison_type(dtype)
+    wide = comparison_type(dtype)
     return _closeness(np.asarray(got).astype(wide), np.asarray(expected).astype(wide), bound, dtype)[0]
 
 
-def _comparison_type(dtype: str):
+def comparison_type(dtype: str):
     """Where |got - expected| <= bound is decided: long double for float64 outputs (whose overflow
     threshold and exact values lie beyond float64), float64 for the narrower ones, whose outputs,
     threshold and oracle (working precision 2^-53, suite/oracle.py) float64 holds, at a quarter of

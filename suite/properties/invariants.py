@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from suite import backends, sizes
 from suite import dtypes as dt
 from suite import strategies as sst
-from suite.assertions import assert_true, assert_within
+from suite.assertions import assert_true, assert_within, comparison_type
 from suite.cases import Case, draw_case
 from suite.ops import LIKE_INPUT, LOG_PROBABILITIES, MOVES_WITH_SHIFT, OPS, PROBABILITIES, names
 from suite.properties import prop
@@ -32,8 +32,7 @@ PROBABILITY_OPS = names(lambda op: PROBABILITIES in op.traits)
 def exact_in_dtype(case: Case, dtype: str) -> np.ndarray:
     """The exact result, with values that round past r_max replaced by the infinity they round to."""
     exact = case.exact()
-    # the threshold of a narrower dtype is a float64 number: compared as one, not in x87 long double
-    threshold = dt.overflow_threshold(dtype) if dtype == "float64" else float(dt.overflow_threshold(dtype))
+    threshold = comparison_type(dtype)(dt.overflow_threshold(dtype))  # float64 below float64: not x87
     with np.errstate(invalid="ignore"):
         return np.where(np.abs(exact) >= threshold, np.sign(exact) * np.inf, exact)
 
